@@ -1,0 +1,40 @@
+/**
+ * Where time comes from. Every time-dependent Bulwark primitive takes a `clock` option so tests can run on a
+ * `VirtualClock` (from `@bulwark/core/testing`) without real waiting.
+ */
+export interface Clock {
+  /** Monotonic milliseconds. Only differences between two readings are meaningful. */
+  now(): number;
+  /** Schedules `fn` after `ms` milliseconds; returns a handle for {@link Clock.clearTimeout}. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer made by this clock's `setTimeout`. Unknown handles are ignored. */
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * The real clock: `performance.now()` (monotonic, immune to wall-clock jumps) and Node's timers.
+ *
+ * @example
+ * ```ts
+ * const started = systemClock.now();
+ * await work();
+ * console.log(`took ${systemClock.now() - started} ms`);
+ * ```
+ */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * Lets a pending timer keep the process alive or not. Node's timer handles have `ref`/`unref`; other clocks'
+ * handles (a `VirtualClock`'s numbers) are left alone.
+ */
+export function setTimerRef(handle: unknown, keepAlive: boolean): void {
+  const timer = handle as { ref?: () => unknown; unref?: () => unknown } | null;
+  if (typeof timer === 'object' && timer !== null) {
+    if (keepAlive) timer.ref?.();
+    else timer.unref?.();
+  }
+}

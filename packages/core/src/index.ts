@@ -1,0 +1,41 @@
+// ---- Policy kernel ----
+export {
+  BasePolicy,
+  isPromiseLike,
+  neverAbortedSignal,
+  policyRun,
+  runPolicy,
+  type CallOutcome,
+  type ExecuteContext,
+  type Policy,
+  type PolicyFn,
+} from './policy.js';
+export { compose, ComposedPolicy } from './compose.js';
+export { noop, NoopPolicy } from './noop.js';
+
+// ---- Policies ----
+export { timeout, TimeoutPolicy, type TimeoutEvent, type TimeoutOptions, type TimeoutStrategy } from './timeout.js';
+export { fallback, FallbackPolicy, type FallbackEvent, type FallbackHandler, type FallbackOptions } from './fallback.js';
+
+// ---- Time ----
+export { systemClock, setTimerRef, type Clock } from './clock.js';
+export { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
+
+// ---- Errors ----
+export {
+  BulwarkConfigError,
+  BulwarkError,
+  isBulwarkConfigError,
+  isBulwarkError,
+  isTimeoutError,
+  TimeoutError,
+  type BulwarkErrorCode,
+  type BulwarkErrorOptions,
+  type ConfigIssue,
+} from './errors.js';
+export { clockSchema, durationMsSchema, maxTimerMs, nameSchema, parseOptions } from './options.js';
+
+// ---- Events ----
+export { Emitter, type EventSource, type Listener, type Unsubscribe } from './emitter.js';
+export { bulwarkChannel, channelName, type BulwarkChannel } from './channel.js';
+export { abortSubscriberCount, subscribeAbort, unsubscribeAbort, type AbortSubscriber } from './abort-fanout.js';

@@ -1,0 +1,18 @@
+import { BasePolicy, policyRun, type ExecuteContext, type PolicyFn } from './policy.js';
+
+/** The class behind {@link noop}. */
+export class NoopPolicy extends BasePolicy {
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | PromiseLike<T> {
+    return fn(ctx);
+  }
+}
+
+/**
+ * A policy that runs the function as is. Handy for switching a layer off by configuration.
+ *
+ * @example
+ * ```ts
+ * const policy = compose(config.retries ? retry({ maxAttempts: 3 }) : noop, timeout(1_000));
+ * ```
+ */
+export const noop: NoopPolicy = new NoopPolicy();

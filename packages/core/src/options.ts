@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { BulwarkConfigError } from './errors.js';
+import type { Clock } from './clock.js';
+
+/**
+ * zod schemas shared by every package's options, so `clock`, `name` and durations are validated and described the
+ * same way everywhere.
+ */
+
+/** A {@link Clock}: an object with `now`, `setTimeout` and `clearTimeout` functions. */
+export const clockSchema = z.custom<Clock>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Clock).now === 'function' &&
+    typeof (value as Clock).setTimeout === 'function' &&
+    typeof (value as Clock).clearTimeout === 'function',
+  { message: 'expected a Clock with now(), setTimeout() and clearTimeout()' },
+);
+
+/** Longest delay a Node timer honours (about 24.8 days); longer ones fire after 1 ms. */
+export const maxTimerMs = 2_147_483_647;
+
+/** A duration in milliseconds usable as a timer delay: finite, > 0, at most {@link maxTimerMs}. */
+export const durationMsSchema = z
+  .number({ message: 'expected a number of milliseconds' })
+  .positive({ message: 'must be greater than 0' })
+  .max(maxTimerMs, { message: `must be at most ${maxTimerMs} ms (the longest timer Node honours)` });
+
+/** A name for telemetry labels: short, printable. */
+export const nameSchema = z
+  .string()
+  .min(1, { message: 'must not be empty' })
+  .max(100, { message: 'must be at most 100 characters' });
+
+/**
+ * Validates options once, at construction, and turns zod's issues into a {@link BulwarkConfigError} that names
+ * each bad field. Every Bulwark factory calls this; per-call paths never validate.
+ *
+ * @example
+ * ```ts
+ * const schema = z.object({ limit: z.number().int().positive() });
+ * const opts = parseOptions(schema, input, 'rateLimiter()'); // throws BulwarkConfigError naming "limit"
+ * ```
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new BulwarkConfigError(
+    where,
+    result.error.issues.map((issue) => ({
+      field: issue.path.map(String).join('.'),
+      message: issue.message,
+    })),
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * The policy kernel's contract. Every resilience primitive is a `Policy`; `compose` stacks them.
+ *
+ * Internally, Bulwark policies also implement a synchronous-capable run protocol (`[policyRun]`): a layer returns
+ * a plain value when the work was synchronous and hands back the caller's own promise when it has nothing to add,
+ * so a stack of layers costs function calls, not one promise per layer. `execute` is the only place that turns the
+ * answer into a promise.
+ */
+
+/** What a policy hands to the function it runs. */
+export interface ExecuteContext {
+  /** Aborted when the caller's signal aborts or a layer (e.g. `timeout`) gives up. Pass it to `fetch` and friends. */
+  readonly signal: AbortSignal;
+  /** 1 for the first call, 2 for the first retry, and so on. */
+  readonly attempt: number;
+}
+
+/** A function a policy can run: sync or async, reading the context if it wants to. */
+export type PolicyFn<T> = (ctx: ExecuteContext) => T | PromiseLike<T>;
+
+/**
+ * A resilience policy. `Extra` is what the policy may resolve with besides the function's own result
+ * (a `fallback` value); it is `never` for policies that only pass results through.
+ *
+ * @example
+ * ```ts
+ * const policy: Policy = timeout(2_000);
+ * const body = await policy.execute(({ signal }) => fetch(url, { signal }).then((r) => r.json()), req.signal);
+ * ```
+ */
+export interface Policy<Extra = never> {
+  /**
+   * Runs `fn` under this policy. Always returns a promise; never throws synchronously.
+   * @param signal - the caller's signal: aborting it rejects at once with its reason.
+   */
+  execute<T>(fn: PolicyFn<T>, signal?: AbortSignal): Promise<T | Extra>;
+}
+
+/** The outcome of one call: an error or a value. Passed to predicates such as `fallback`'s `when`. */
+export type CallOutcome<T> = { readonly kind: 'value'; readonly value: T } | { readonly kind: 'error'; readonly error: unknown };
+
+/**
+ * The run protocol symbol (shared across package copies through the global symbol registry).
+ * For policy authors; application code calls `execute`.
+ */
+export const policyRun: unique symbol = Symbol.for('bulwark.policy.run') as never;
+
+/** A signal that never aborts; the context's signal when the caller passes none. */
+export const neverAbortedSignal: AbortSignal = new AbortController().signal;
+
+const rootContext: ExecuteContext = Object.freeze({ signal: neverAbortedSignal, attempt: 1 });
+
+/** True for promises and other thenables. */
+export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * Base class for policies. Subclasses implement `[policyRun](fn, ctx)`, which may return a value synchronously,
+ * return a promise, or throw; `execute` adapts that to the public promise contract.
+ *
+ * @example
+ * ```ts
+ * class CountingPolicy extends BasePolicy {
+ *   calls = 0;
+ *   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | PromiseLike<T> {
+ *     this.calls++;
+ *     return fn(ctx);
+ *   }
+ * }
+ * await compose(new CountingPolicy(), timeout(100)).execute(() => 42);
+ * ```
+ */
+export abstract class BasePolicy<Extra = never> implements Policy<Extra> {
+  /** Runs `fn` with `ctx`; may answer synchronously. For policy authors and `compose`. */
+  abstract [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | Extra | PromiseLike<T | Extra>;
+
+  execute<T>(fn: PolicyFn<T>, signal?: AbortSignal): Promise<T | Extra> {
+    let ctx = rootContext;
+    if (signal !== undefined) {
+      if (signal.aborted) return Promise.reject(signal.reason as Error);
+      ctx = { signal, attempt: 1 };
+    }
+    let result: T | Extra | PromiseLike<T | Extra>;
+    try {
+      result = this[policyRun](fn, ctx);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    // The function's own native promise goes back as is: no extra promise for pass-through stacks.
+    return result instanceof Promise ? (result as Promise<T | Extra>) : Promise.resolve(result);
+  }
+}
+
+/**
+ * Runs `fn` under any policy with a given context: through the run protocol for Bulwark policies, through
+ * `execute` for foreign ones (whose functions then see the foreign policy's own context).
+ */
+export function runPolicy<T, Extra>(
+  policy: Policy<Extra>,
+  fn: PolicyFn<T>,
+  ctx: ExecuteContext,
+): T | Extra | PromiseLike<T | Extra> {
+  const run = (policy as Partial<BasePolicy<Extra>>)[policyRun];
+  return typeof run === 'function'
+    ? (run.call(policy, fn, ctx) as T | Extra | PromiseLike<T | Extra>)
+    : policy.execute(fn, ctx.signal);
+}

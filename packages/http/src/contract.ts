@@ -1,0 +1,89 @@
+/**
+ * The neutral HTTP contract. A feature package writes one `Guard` (or route `Handler`) against these types; the
+ * adapters in `@bulwark/http/express`, `/fastify` and `/koa` are the only code that knows a framework.
+ */
+
+/** A framework's request, seen the same way everywhere. Fields are computed on first read. */
+export interface RequestView {
+  /** Upper-case method, e.g. `GET`. */
+  readonly method: string;
+  /** Path without the query string, as the framework routes it (Express: relative to the mount point). */
+  readonly path: string;
+  /** Path and query string as received. */
+  readonly url: string;
+  /** A request header by lower-case name; repeated headers joined with `, `. */
+  header(name: string): string | undefined;
+  /** The socket peer's address (IPv4-mapped IPv6 as IPv4). Forwarding headers are not consulted: see `clientIp`. */
+  readonly ip: string;
+  /** The framework's own request object: Express `req`, Fastify `request`, Koa `ctx`. */
+  readonly raw: unknown;
+}
+
+/** Response headers an outcome sets. Numbers are written as decimal text; arrays as repeated headers. */
+export type OutcomeHeaders = Readonly<Record<string, string | number | readonly string[]>>;
+
+/** A response to send: status, headers, and a body that is text, JSON-serialisable data, or nothing. */
+export interface Reply {
+  readonly status: number;
+  readonly headers?: OutcomeHeaders;
+  /** A string is sent as `text/plain` unless a content type is set; anything else (but `undefined`) as JSON. */
+  readonly body?: unknown;
+}
+
+/** Let the request continue, optionally decorating it. */
+export interface NextOutcome {
+  readonly kind: 'next';
+  /** Headers to set on the response now (the route may still override them). */
+  readonly headers?: OutcomeHeaders;
+  /** Values for the route: Express `res.locals[key]`, Fastify `request[key]`, Koa `ctx.state[key]`. */
+  readonly state?: Readonly<Record<string, unknown>>;
+  /**
+   * Runs exactly once when the exchange ends, with the final status. `aborted` is true when the client went away
+   * before the response was fully sent.
+   */
+  readonly after?: (status: number, aborted: boolean) => void;
+}
+
+/** Answer the request now; the route does not run. */
+export interface RespondOutcome extends Reply {
+  readonly kind: 'respond';
+}
+
+/** What a guard decides for a request. */
+export type Outcome = NextOutcome | RespondOutcome;
+
+/**
+ * Middleware logic, framework-free. Return the outcome directly when the work is synchronous: adapters then
+ * create no promise for the request.
+ *
+ * @example
+ * ```ts
+ * const onlyJson: Guard = (req) =>
+ *   req.method === 'POST' && !req.header('content-type')?.startsWith('application/json')
+ *     ? { kind: 'respond', status: 415, body: { error: 'send JSON' } }
+ *     : { kind: 'next' };
+ * app.use(toExpress(onlyJson));
+ * ```
+ */
+export interface Guard {
+  (req: RequestView): Outcome | Promise<Outcome>;
+  /**
+   * The `state` keys this guard may set. Fastify needs them declared at registration (`decorateRequest`) to keep
+   * request objects one shape; the other adapters ignore this.
+   */
+  readonly stateKeys?: readonly string[];
+}
+
+/**
+ * A framework-free route handler (health endpoints, `/metrics`).
+ *
+ * @example
+ * ```ts
+ * const version: Handler = () => ({ status: 200, body: { version: '1.2.3' } });
+ * app.get('/version', toExpressHandler(version));
+ * ```
+ */
+export type Handler = (req: RequestView) => Reply | Promise<Reply>;
+
+/** The continue outcome with nothing to add; shared so guards need not allocate one. */
+export const NEXT: NextOutcome = Object.freeze({ kind: 'next' });

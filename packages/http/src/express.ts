@@ -1,0 +1,100 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Guard, Handler, Outcome, Reply } from './contract.js';
+import { requestIdGuard, type RequestIdOptions } from './request-id.js';
+import { NodeRequestView, isThenable } from './request-view.js';
+import { hasContentType, runAfter, serializeBody, setHeaders } from './response.js';
+
+class ExpressRequestView extends NodeRequestView {
+  get path(): string {
+    return (this.raw as Request).path;
+  }
+  get url(): string {
+    return (this.raw as Request).originalUrl;
+  }
+}
+
+function writeReply(res: Response, reply: Reply): void {
+  const { payload, contentType } = serializeBody(reply.body);
+  res.statusCode = reply.status;
+  setHeaders(res, reply.headers);
+  if (payload === undefined) {
+    res.end();
+    return;
+  }
+  if (contentType !== undefined && !hasContentType(reply.headers)) res.setHeader('content-type', contentType);
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  res.end(payload);
+}
+
+function apply(outcome: Outcome, res: Response, next: NextFunction): void {
+  if (outcome.kind === 'respond') {
+    writeReply(res, outcome);
+    return;
+  }
+  setHeaders(res, outcome.headers);
+  const state = outcome.state;
+  if (state !== undefined) for (const key in state) res.locals[key] = state[key];
+  if (outcome.after !== undefined) runAfter(res, outcome.after);
+  next();
+}
+
+/**
+ * Mounts a neutral {@link Guard} as Express (4 or 5) middleware. State goes to `res.locals`; errors (thrown or
+ * rejected) go to `next(err)`, so Express's error handlers see them. A synchronous guard costs no promise.
+ *
+ * @example
+ * ```ts
+ * import { toExpress } from '@bulwark/http/express';
+ * app.use(toExpress((req) => (req.header('x-api-key') ? { kind: 'next' } : { kind: 'respond', status: 401 })));
+ * ```
+ */
+export function toExpress(guard: Guard): RequestHandler {
+  return (req, res, next) => {
+    let outcome: Outcome | Promise<Outcome>;
+    try {
+      outcome = guard(new ExpressRequestView(req, req));
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (isThenable(outcome)) outcome.then((o) => apply(o, res, next)).catch(next);
+    else apply(outcome, res, next);
+  };
+}
+
+/**
+ * Mounts a neutral route {@link Handler} as an Express route handler.
+ *
+ * @example
+ * ```ts
+ * app.get('/version', toExpressHandler(() => ({ status: 200, body: { version } })));
+ * ```
+ */
+export function toExpressHandler(handler: Handler): RequestHandler {
+  return (req, res, next) => {
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = handler(new ExpressRequestView(req, req));
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (isThenable(reply)) reply.then((r) => writeReply(res, r)).catch(next);
+    else writeReply(res, reply);
+  };
+}
+
+/**
+ * Express middleware that gives every request an id: a well-formed incoming `X-Request-Id` is kept, anything else
+ * replaced by a new UUID. The id is in `res.locals.requestId` and echoed in the response header.
+ *
+ * @example
+ * ```ts
+ * import { requestId } from '@bulwark/http/express';
+ * app.use(requestId());
+ * app.get('/', (req, res) => res.json({ id: res.locals.requestId }));
+ * ```
+ */
+export function requestId(options?: RequestIdOptions): RequestHandler {
+  return toExpress(requestIdGuard(options));
+}

@@ -1,0 +1,128 @@
+import type {
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteHandlerMethod,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import type { Guard, Handler, Outcome, Reply } from './contract.js';
+import { requestIdGuard, type RequestIdOptions } from './request-id.js';
+import { NodeRequestView, isThenable, pathOf } from './request-view.js';
+import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
+
+class FastifyRequestView extends NodeRequestView {
+  get path(): string {
+    return pathOf((this.raw as FastifyRequest).url);
+  }
+  get url(): string {
+    return (this.raw as FastifyRequest).url;
+  }
+}
+
+/** Fastify hooks a guard can run in (all share the `(request, reply, done)` signature). */
+export type FastifyGuardHook = 'onRequest' | 'preValidation' | 'preHandler';
+
+/** Options for {@link toFastify}. */
+export interface FastifyAdapterOptions {
+  /** The plugin name Fastify reports (e.g. `'@bulwark/rate-limiter'`). */
+  name: string;
+  /** Hook to run the guard in. Default `'onRequest'`: before the body is read, so rejected requests cost least. */
+  hook?: FastifyGuardHook;
+  /** Extra request properties to declare, besides the guard's own `stateKeys`. */
+  state?: readonly string[];
+}
+
+function sendReply(reply: FastifyReply, r: Reply): void {
+  const { payload, contentType } = serializeBody(r.body);
+  reply.code(r.status);
+  const headers = r.headers;
+  if (headers !== undefined) for (const name in headers) reply.header(name, headerValue(headers[name]!));
+  if (contentType !== undefined && !hasContentType(headers)) reply.header('content-type', contentType);
+  void reply.send(payload);
+}
+
+function apply(outcome: Outcome, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (outcome.kind === 'respond') {
+    sendReply(reply, outcome); // answering from a callback-style hook: send, and do not call done()
+    return;
+  }
+  const headers = outcome.headers;
+  if (headers !== undefined) for (const name in headers) reply.header(name, headerValue(headers[name]!));
+  const state = outcome.state;
+  if (state !== undefined) for (const key in state) (request as unknown as Record<string, unknown>)[key] = state[key];
+  if (outcome.after !== undefined) runAfter(reply.raw, outcome.after);
+  done();
+}
+
+/**
+ * Turns a neutral {@link Guard} into a Fastify 5 plugin (wrapped with `fastify-plugin`, so it applies to the
+ * context it is registered in and its children). State keys are declared with `decorateRequest` at registration;
+ * errors go to Fastify's error handler. A synchronous guard costs no promise.
+ *
+ * @example
+ * ```ts
+ * import { toFastify } from '@bulwark/http/fastify';
+ * await app.register(toFastify(myGuard, { name: 'my-guard', hook: 'preHandler' }));
+ * ```
+ */
+export function toFastify(guard: Guard, options: FastifyAdapterOptions): FastifyPluginCallback {
+  const hook = options.hook ?? 'onRequest';
+  const keys = [...(guard.stateKeys ?? []), ...(options.state ?? [])];
+  const plugin: FastifyPluginCallback = (fastify, _opts, registered) => {
+    for (const key of keys) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, null);
+    const run = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+      let outcome: Outcome | Promise<Outcome>;
+      try {
+        outcome = guard(new FastifyRequestView(request, request.raw));
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (isThenable(outcome)) outcome.then((o) => apply(o, request, reply, done)).catch(done);
+      else apply(outcome, request, reply, done);
+    };
+    if (hook === 'onRequest') fastify.addHook('onRequest', run);
+    else if (hook === 'preValidation') fastify.addHook('preValidation', run);
+    else fastify.addHook('preHandler', run);
+    registered();
+  };
+  return fp(plugin, { fastify: '5.x', name: options.name });
+}
+
+/**
+ * Turns a neutral route {@link Handler} into a Fastify route handler.
+ *
+ * @example
+ * ```ts
+ * app.get('/version', toFastifyHandler(() => ({ status: 200, body: { version } })));
+ * ```
+ */
+export function toFastifyHandler(handler: Handler): RouteHandlerMethod {
+  return function (request, reply) {
+    const r = handler(new FastifyRequestView(request, request.raw));
+    if (isThenable(r)) {
+      return r.then((value) => {
+        sendReply(reply, value);
+        return reply;
+      });
+    }
+    sendReply(reply, r);
+    return undefined;
+  };
+}
+
+/**
+ * Fastify plugin that gives every request an id: a well-formed incoming `X-Request-Id` is kept, anything else
+ * replaced by a new UUID. The id is `request.requestId` (declared at registration) and echoed in the response.
+ *
+ * @example
+ * ```ts
+ * import { requestId } from '@bulwark/http/fastify';
+ * await app.register(requestId());
+ * app.get('/', (request) => ({ id: (request as any).requestId }));
+ * ```
+ */
+export function requestId(options?: RequestIdOptions): FastifyPluginCallback {
+  return toFastify(requestIdGuard(options), { name: '@bulwark/http:request-id' });
+}

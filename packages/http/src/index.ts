@@ -1,0 +1,35 @@
+// ---- The neutral contract ----
+export {
+  NEXT,
+  type Guard,
+  type Handler,
+  type NextOutcome,
+  type Outcome,
+  type OutcomeHeaders,
+  type Reply,
+  type RequestView,
+  type RespondOutcome,
+} from './contract.js';
+
+// ---- Client address ----
+export {
+  clientIp,
+  clientIpResolver,
+  type ClientIpOptions,
+  type ClientIpSource,
+  type TrustProxy,
+} from './client-ip.js';
+export {
+  cidrContains,
+  formatIp,
+  ipKey,
+  normalizeIp,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type IpKeyOptions,
+  type ParsedIp,
+} from './ip.js';
+
+// ---- Request id ----
+export { requestIdGuard, type RequestIdOptions } from './request-id.js';

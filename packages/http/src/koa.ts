@@ -1,0 +1,89 @@
+import type { Context, Middleware, Next } from 'koa';
+import type { Guard, Handler, Outcome, Reply } from './contract.js';
+import { requestIdGuard, type RequestIdOptions } from './request-id.js';
+import { NodeRequestView, isThenable } from './request-view.js';
+import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
+
+class KoaRequestView extends NodeRequestView {
+  get path(): string {
+    return (this.raw as Context).path;
+  }
+  get url(): string {
+    return (this.raw as Context).originalUrl;
+  }
+}
+
+function writeReply(ctx: Context, reply: Reply): void {
+  const { payload, contentType } = serializeBody(reply.body);
+  ctx.status = reply.status;
+  const headers = reply.headers;
+  if (headers !== undefined) for (const name in headers) ctx.set(name, headerValue(headers[name]!));
+  // Set the type before the body, or Koa guesses one from the body.
+  if (contentType !== undefined && !hasContentType(headers)) ctx.set('content-type', contentType);
+  ctx.body = payload ?? '';
+}
+
+function apply(outcome: Outcome, ctx: Context, next: Next): Promise<void> | undefined {
+  if (outcome.kind === 'respond') {
+    writeReply(ctx, outcome);
+    return undefined;
+  }
+  const headers = outcome.headers;
+  if (headers !== undefined) for (const name in headers) ctx.set(name, headerValue(headers[name]!));
+  const state = outcome.state;
+  if (state !== undefined) for (const key in state) (ctx.state as Record<string, unknown>)[key] = state[key];
+  // Koa's "after next()" runs before the body is sent and not at all if a later middleware throws, so `after`
+  // listens on the raw response like the other adapters.
+  if (outcome.after !== undefined) runAfter(ctx.res, outcome.after);
+  return next() as Promise<void>;
+}
+
+/**
+ * Mounts a neutral {@link Guard} as Koa (2 or 3) middleware. State goes to `ctx.state`; errors propagate to Koa's
+ * error handling. A synchronous guard adds no promise of its own (Koa's `next()` is returned as is).
+ *
+ * @example
+ * ```ts
+ * import { toKoa } from '@bulwark/http/koa';
+ * app.use(toKoa((req) => (req.method === 'TRACE' ? { kind: 'respond', status: 405 } : { kind: 'next' })));
+ * ```
+ */
+export function toKoa(guard: Guard): Middleware {
+  return (ctx, next) => {
+    const outcome = guard(new KoaRequestView(ctx, ctx.req));
+    if (isThenable(outcome)) return outcome.then((o) => apply(o, ctx, next));
+    return apply(outcome, ctx, next);
+  };
+}
+
+/**
+ * Mounts a neutral route {@link Handler} as Koa middleware that always answers (route it with your router).
+ *
+ * @example
+ * ```ts
+ * router.get('/version', toKoaHandler(() => ({ status: 200, body: { version } })));
+ * ```
+ */
+export function toKoaHandler(handler: Handler): Middleware {
+  return (ctx) => {
+    const reply = handler(new KoaRequestView(ctx, ctx.req));
+    if (isThenable(reply)) return reply.then((r) => writeReply(ctx, r));
+    writeReply(ctx, reply);
+    return undefined;
+  };
+}
+
+/**
+ * Koa middleware that gives every request an id: a well-formed incoming `X-Request-Id` is kept, anything else
+ * replaced by a new UUID. The id is `ctx.state.requestId` and echoed in the response header.
+ *
+ * @example
+ * ```ts
+ * import { requestId } from '@bulwark/http/koa';
+ * app.use(requestId());
+ * app.use((ctx) => { ctx.body = { id: ctx.state.requestId }; });
+ * ```
+ */
+export function requestId(options?: RequestIdOptions): Middleware {
+  return toKoa(requestIdGuard(options));
+}

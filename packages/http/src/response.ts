@@ -1,0 +1,51 @@
+import type { OutcomeHeaders, Reply } from './contract.js';
+
+/** A reply's body as bytes-to-send, with the content type it implies. */
+export interface SerializedBody {
+  readonly payload: string | undefined;
+  /** Content type to set if the reply's headers do not set one. */
+  readonly contentType: string | undefined;
+}
+
+const NO_BODY: SerializedBody = { payload: undefined, contentType: undefined };
+
+/** Turns a reply body into text: strings as `text/plain`, everything else as JSON. */
+export function serializeBody(body: unknown): SerializedBody {
+  if (body === undefined) return NO_BODY;
+  if (typeof body === 'string') return { payload: body, contentType: 'text/plain; charset=utf-8' };
+  return { payload: JSON.stringify(body), contentType: 'application/json; charset=utf-8' };
+}
+
+/** True when the headers set a content type (any case). */
+export function hasContentType(headers: OutcomeHeaders | undefined): boolean {
+  if (headers === undefined) return false;
+  for (const name in headers) if (name.toLowerCase() === 'content-type') return true;
+  return false;
+}
+
+/** The header value as Node's `setHeader` takes it. */
+export function headerValue(value: string | number | readonly string[]): string | string[] {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : [...value];
+}
+
+/** A minimal view of Node's `ServerResponse`, the one object every framework exposes. */
+export interface RawResponse {
+  statusCode: number;
+  readonly writableFinished: boolean;
+  setHeader(name: string, value: string | string[]): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** Sets every header of an outcome on a raw response. */
+export function setHeaders(res: RawResponse, headers: OutcomeHeaders | undefined): void {
+  if (headers === undefined) return;
+  for (const name in headers) res.setHeader(name, headerValue(headers[name]!));
+}
+
+/**
+ * Runs `after` once, when the raw response closes: after it finished, or when the client went away first.
+ * Node emits `close` on every response in both cases, so this one listener serves every framework.
+ */
+export function runAfter(res: RawResponse, after: (status: number, aborted: boolean) => void): void {
+  res.once('close', () => after(res.statusCode, !res.writableFinished));
+}
