@@ -2,27 +2,40 @@ import { BasePolicy, policyRun, runPolicy, type ExecuteContext, type Policy, typ
 
 type ExtraOf<P> = P extends Policy<infer E> ? E : never;
 
+type Runner = (fn: PolicyFn<unknown>, ctx: ExecuteContext) => unknown;
+
+/** A direct call into a layer: the run protocol for Bulwark policies, `execute` for foreign ones. */
+function runnerOf(policy: Policy<unknown>): Runner {
+  if (typeof (policy as Partial<BasePolicy<unknown>>)[policyRun] === 'function') {
+    const p = policy as BasePolicy<unknown>;
+    return (fn, ctx) => p[policyRun](fn, ctx);
+  }
+  return (fn, ctx) => runPolicy(policy, fn, ctx);
+}
+
 /** The class behind {@link compose}. */
 export class ComposedPolicy<Extra = never> extends BasePolicy<Extra> {
   /** The layers, outermost first (nested compositions flattened). */
   readonly policies: readonly Policy<unknown>[];
+  readonly #runners: readonly Runner[];
 
   constructor(policies: readonly Policy<unknown>[]) {
     super();
     this.policies = policies.flatMap((p) => (p instanceof ComposedPolicy ? p.policies : [p]));
+    this.#runners = this.policies.map(runnerOf);
   }
 
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | Extra | PromiseLike<T | Extra> {
-    const layers = this.policies;
-    if (layers.length === 0) return fn(ctx);
+    const runners = this.#runners;
+    if (runners.length === 0) return fn(ctx);
     // Wrap from the inside out: each layer runs the next one with the context it was given.
-    let next: PolicyFn<unknown> = fn;
-    for (let i = layers.length - 1; i > 0; i--) {
-      const layer = layers[i]!;
+    let next = fn as PolicyFn<unknown>;
+    for (let i = runners.length - 1; i > 0; i--) {
+      const run = runners[i]!;
       const inner = next;
-      next = (c) => runPolicy(layer, inner, c);
+      next = (c) => run(inner, c);
     }
-    return runPolicy(layers[0]!, next, ctx) as T | Extra | PromiseLike<T | Extra>;
+    return runners[0]!(next, ctx) as T | Extra | PromiseLike<T | Extra>;
   }
 }
 

@@ -15,7 +15,8 @@ export interface DeadlineEntry {
  *
  * Arming a Node timer per call costs ~400 ns; here a call costs an array push and a flag. Settled entries are
  * skipped lazily and compacted once they outnumber the live ones, so memory stays proportional to the calls in
- * flight. The timer holds the process open only while an entry is live.
+ * flight. The one timer is `unref`'d, as undici does with its request timers: it never keeps the process alive by
+ * itself (the work being timed, a socket say, does), and with nothing queued it lapses at its due time.
  */
 export class DeadlineQueue {
   readonly #clock: Clock;
@@ -23,7 +24,6 @@ export class DeadlineQueue {
   #head = 0;
   #live = 0;
   #timer: unknown = undefined;
-  #timerKeepsAlive = false;
   #firing = false;
 
   constructor(clock: Clock) {
@@ -45,12 +45,8 @@ export class DeadlineQueue {
     entry.queued = true;
     this.#entries.push(entry);
     this.#live++;
-    if (this.#firing) return; // #fire arms the next timer when it is done
-    if (this.#timer === undefined) this.#arm(entry.deadline);
-    else if (!this.#timerKeepsAlive) {
-      setTimerRef(this.#timer, true);
-      this.#timerKeepsAlive = true;
-    }
+    // A pending timer is due no later than this entry (deadlines do not decrease) and re-arms when it fires.
+    if (this.#timer === undefined && !this.#firing) this.#arm(entry.deadline);
   }
 
   /** Takes a queued `entry` out (it settled before its deadline). */
@@ -59,13 +55,9 @@ export class DeadlineQueue {
     entry.queued = false;
     this.#live--;
     if (this.#live === 0) {
+      // The timer stays armed (re-arming per call is what this class avoids) and lapses when it fires.
       this.#entries.length = 0;
       this.#head = 0;
-      if (this.#timer !== undefined && this.#timerKeepsAlive) {
-        // Leave the timer armed (re-arming per call is what this class avoids) but let the process exit.
-        setTimerRef(this.#timer, false);
-        this.#timerKeepsAlive = false;
-      }
       return;
     }
     const entries = this.#entries;
@@ -87,7 +79,7 @@ export class DeadlineQueue {
   #arm(deadline: number): void {
     const delay = Math.max(1, Math.ceil(deadline - this.#clock.now()));
     this.#timer = this.#clock.setTimeout(this.#fire, delay);
-    this.#timerKeepsAlive = true;
+    setTimerRef(this.#timer, false);
   }
 
   readonly #fire = (): void => {

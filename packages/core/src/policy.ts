@@ -53,9 +53,10 @@ const rootContext: ExecuteContext = Object.freeze({ signal: neverAbortedSignal, 
 /** True for promises and other thenables. */
 export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
   return (
-    value !== null &&
+    value instanceof Promise ||
+    (value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
+    typeof (value as { then?: unknown }).then === 'function')
   );
 }
 
