@@ -181,7 +181,15 @@ class TimeoutCall<T> implements ExecuteContext, DeadlineEntry, AbortSubscriber {
       this.reject = reject;
       result.then(
         (value) => {
-          if (!this.done) this.resolve!(this.settledValue(value));
+          if (this.done) return;
+          let settled: T;
+          try {
+            settled = this.settledValue(value);
+          } catch (reason) {
+            this.reject!(reason); // the deadline passed first (cooperative)
+            return;
+          }
+          this.resolve!(settled);
         },
         (error: unknown) => {
           if (this.done) return;

@@ -1,0 +1,46 @@
+import { expect, it } from 'vitest';
+
+it('locks the public surface of @bulwark/core', async () => {
+  expect(Object.keys(await import('@bulwark/core')).sort()).toMatchInlineSnapshot(`
+    [
+      "BasePolicy",
+      "BulwarkConfigError",
+      "BulwarkError",
+      "ComposedPolicy",
+      "DeadlineQueue",
+      "Emitter",
+      "FallbackPolicy",
+      "NoopPolicy",
+      "TimeoutError",
+      "TimeoutPolicy",
+      "abortSubscriberCount",
+      "bulwarkChannel",
+      "channelName",
+      "clockSchema",
+      "compose",
+      "durationMsSchema",
+      "fallback",
+      "isBulwarkConfigError",
+      "isBulwarkError",
+      "isPromiseLike",
+      "isTimeoutError",
+      "maxTimerMs",
+      "nameSchema",
+      "neverAbortedSignal",
+      "noop",
+      "parseOptions",
+      "policyRun",
+      "runPolicy",
+      "setTimerRef",
+      "subscribeAbort",
+      "systemClock",
+      "timeout",
+      "unsubscribeAbort",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/core/testing')).sort()).toMatchInlineSnapshot(`
+    [
+      "VirtualClock",
+    ]
+  `);
+});
