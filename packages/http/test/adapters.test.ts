@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Guard, Outcome, RequestView } from '@bulwark/http';
+import { requestIdGuard } from '@bulwark/http';
+import { toExpress } from '@bulwark/http/express';
+import { frameworks, serve, type TestServer } from './servers.js';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** Waits until `fn` has been called `n` times (the `after` hook runs on the server's own schedule). */
+async function calledTimes(fn: ReturnType<typeof vi.fn>, n: number) {
+  await vi.waitFor(() => expect(fn).toHaveBeenCalledTimes(n), { timeout: 5_000, interval: 5 });
+}
+
+describe.each(frameworks)('adapter contract: %s', (framework) => {
+  const sync = (outcome: Outcome): Guard => () => outcome;
+  const async = (outcome: Outcome): Guard => async () => outcome;
+
+  it.each([
+    ['sync', sync],
+    ['async', async],
+  ] as const)('%s next: writes headers and attaches state for the route', async (_, make) => {
+    server = await serve(framework, {
+      guard: make({ kind: 'next', headers: { 'x-guarded': 'yes', 'x-count': 3 }, state: { tenant: 'acme' } }),
+      stateKeys: ['tenant'],
+    });
+    const res = await fetch(`${server.url}/echo`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-guarded')).toBe('yes');
+    expect(res.headers.get('x-count')).toBe('3');
+    expect(await res.json()).toEqual({ state: { tenant: 'acme' } });
+  });
+
+  it.each([
+    ['sync', sync],
+    ['async', async],
+  ] as const)('%s respond: short-circuits the route with status, headers and a JSON body', async (_, make) => {
+    server = await serve(framework, {
+      guard: make({
+        kind: 'respond',
+        status: 429,
+        headers: { 'retry-after': 7, 'content-type': 'application/problem+json' },
+        body: { type: 'about:blank', title: 'Too Many Requests' },
+      }),
+    });
+    const res = await fetch(`${server.url}/created`);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('7');
+    // Fastify appends "; charset=utf-8" to string payloads; the media type is what matters.
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json(; charset=utf-8)?$/);
+    expect(await res.json()).toEqual({ type: 'about:blank', title: 'Too Many Requests' });
+  });
+
+  it('respond: a string body is sent as text/plain', async () => {
+    server = await serve(framework, { guard: sync({ kind: 'respond', status: 503, body: 'shedding load' }) });
+    const res = await fetch(`${server.url}/echo`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('shedding load');
+  });
+
+  it('after: runs once with the final status the route chose', async () => {
+    const after = vi.fn();
+    server = await serve(framework, { guard: sync({ kind: 'next', after }) });
+    const res = await fetch(`${server.url}/created`);
+    expect(res.status).toBe(201);
+    await res.text();
+    await calledTimes(after, 1);
+    expect(after).toHaveBeenCalledWith(201, false);
+  });
+
+  it('after: runs once, marked aborted, when the client goes away mid-request', async () => {
+    const after = vi.fn();
+    server = await serve(framework, { guard: sync({ kind: 'next', after }) });
+    const client = new AbortController();
+    const arrived = server.hung();
+    const request = fetch(`${server.url}/hang`, { signal: client.signal }).catch((e: unknown) => e);
+    await arrived;
+    client.abort();
+    expect(await request).toBeInstanceOf(Error);
+    await calledTimes(after, 1);
+    expect(after.mock.calls[0]![1]).toBe(true);
+  });
+
+  it.each([
+    [
+      'thrown',
+      () => {
+        throw new Error('guard exploded');
+      },
+    ],
+    ['rejected', () => Promise.reject(new Error('guard exploded'))],
+  ] as const)('errors %s by a guard reach the framework error handler', async (_, guard) => {
+    server = await serve(framework, { guard });
+    const res = await fetch(`${server.url}/echo`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ handled: 'guard exploded' });
+  });
+
+  it('the guard sees method, path, url, headers and the socket address', async () => {
+    let seen: Partial<RequestView> & { ua?: string } = {};
+    server = await serve(framework, {
+      guard: (req) => {
+        seen = { method: req.method, path: req.path, url: req.url, ip: req.ip, ua: req.header('user-agent') };
+        return { kind: 'next' };
+      },
+    });
+    await (await fetch(`${server.url}/echo?x=1`, { headers: { 'user-agent': 'contract-test' } })).text();
+    expect(seen).toEqual({ method: 'GET', path: '/echo', url: '/echo?x=1', ip: '127.0.0.1', ua: 'contract-test' });
+  });
+
+  it('route handlers answer through the same writer', async () => {
+    server = await serve(framework, {
+      handler: async (req) => ({ status: 202, headers: { 'x-handler': req.method }, body: { ok: true } }),
+    });
+    const res = await fetch(`${server.url}/handled`);
+    expect(res.status).toBe(202);
+    expect(res.headers.get('x-handler')).toBe('GET');
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it('requestId: keeps a well-formed incoming id, replaces a malformed one, echoes and exposes it', async () => {
+    server = await serve(framework, { guard: requestIdGuard(), stateKeys: ['requestId'] });
+    const kept = await fetch(`${server.url}/echo`, { headers: { 'x-request-id': 'abc-123_DEF.4:5' } });
+    expect(kept.headers.get('x-request-id')).toBe('abc-123_DEF.4:5');
+    expect(await kept.json()).toEqual({ state: { requestId: 'abc-123_DEF.4:5' } });
+
+    const bad = await fetch(`${server.url}/echo`, { headers: { 'x-request-id': 'evil\tvalue<script>' } });
+    const id = bad.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await bad.json()).toEqual({ state: { requestId: id } });
+
+    const fresh = await fetch(`${server.url}/echo`);
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('fastify hook choice', () => {
+  it.each(['onRequest', 'preValidation', 'preHandler'] as const)('runs the guard in %s', async (hook) => {
+    server = await serve('fastify5', { guard: () => ({ kind: 'respond', status: 418 }), fastifyHook: hook });
+    expect((await fetch(`${server.url}/echo`)).status).toBe(418);
+  });
+});
+
+describe('hot path', () => {
+  it('a synchronous guard continues synchronously: no promise, next() called before any microtask', () => {
+    const next = vi.fn();
+    const res = { locals: {}, setHeader: vi.fn() };
+    const mw = toExpress(() => ({ kind: 'next', headers: { a: '1' } }));
+    const returned = mw({ path: '/', originalUrl: '/', method: 'GET', headers: {}, socket: {} } as never, res as never, next);
+    expect(returned).toBeUndefined();
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(res.setHeader).toHaveBeenCalledWith('a', '1');
+  });
+
+  it('requestId rejects bad options naming the field', () => {
+    expect(() => requestIdGuard({ header: 'bad header' })).toThrow(expect.objectContaining({ field: 'header' }));
+    expect(() => requestIdGuard({ maxLength: 0 })).toThrow(expect.objectContaining({ field: 'maxLength' }));
+  });
+});

@@ -1,0 +1,39 @@
+import { expect, it } from 'vitest';
+
+it('locks the public surface of @bulwark/http and its adapters', async () => {
+  expect(Object.keys(await import('@bulwark/http')).sort()).toMatchInlineSnapshot(`
+    [
+      "NEXT",
+      "cidrContains",
+      "clientIp",
+      "clientIpResolver",
+      "formatIp",
+      "ipKey",
+      "normalizeIp",
+      "parseCidr",
+      "parseIp",
+      "requestIdGuard",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/http/express')).sort()).toMatchInlineSnapshot(`
+    [
+      "requestId",
+      "toExpress",
+      "toExpressHandler",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/http/fastify')).sort()).toMatchInlineSnapshot(`
+    [
+      "requestId",
+      "toFastify",
+      "toFastifyHandler",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/http/koa')).sort()).toMatchInlineSnapshot(`
+    [
+      "requestId",
+      "toKoa",
+      "toKoaHandler",
+    ]
+  `);
+});

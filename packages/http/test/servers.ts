@@ -1,0 +1,129 @@
+/**
+ * Real servers for the adapter contract: Express 5 and 4, Fastify 5, Koa 3 and 2, each on `listen(0)`, each with
+ * the same routes after the guard under test, and each framework's own error handling turning errors into
+ * `500 {"handled": message}` so tests can see that errors reached it.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express5 from 'express';
+import express4 from 'express4';
+import Fastify from 'fastify';
+import Koa3 from 'koa';
+import Koa2 from 'koa2';
+import type { Guard, Handler } from '@bulwark/http';
+import { toExpress, toExpressHandler } from '@bulwark/http/express';
+import { toFastify, toFastifyHandler, type FastifyGuardHook } from '@bulwark/http/fastify';
+import { toKoa, toKoaHandler } from '@bulwark/http/koa';
+
+export const frameworks = ['express5', 'express4', 'fastify5', 'koa3', 'koa2'] as const;
+export type Framework = (typeof frameworks)[number];
+
+export interface TestServer {
+  readonly url: string;
+  /** Resolves the next time a request reaches the /hang route (which never answers). */
+  hung(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  guard?: Guard;
+  handler?: Handler;
+  /** State keys the /echo route reports. */
+  stateKeys?: readonly string[];
+  fastifyHook?: FastifyGuardHook;
+}
+
+function hangTracker() {
+  let waiting: (() => void)[] = [];
+  return {
+    hung: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    arrived: () => {
+      const w = waiting;
+      waiting = [];
+      w.forEach((f) => f());
+    },
+  };
+}
+
+function listening(server: Server): string {
+  const { port } = server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+export async function serve(framework: Framework, options: ServeOptions): Promise<TestServer> {
+  const keys = options.stateKeys ?? [];
+  const hang = hangTracker();
+  const pick = (from: Record<string, unknown>) => Object.fromEntries(keys.map((k) => [k, from[k] ?? null]));
+
+  if (framework === 'express5' || framework === 'express4') {
+    const app = (framework === 'express5' ? express5 : express4)() as ReturnType<typeof express5>;
+    if (options.guard) app.use(toExpress(options.guard));
+    if (options.handler) app.get('/handled', toExpressHandler(options.handler));
+    app.get('/echo', (_req, res) => void res.json({ state: pick(res.locals) }));
+    app.get('/created', (_req, res) => void res.status(201).send('made'));
+    app.get('/hang', () => hang.arrived());
+    app.use((err: Error, _req: unknown, res: express5.Response, _next: unknown) => {
+      res.status(500).json({ handled: err.message });
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    return { url: listening(server), hung: hang.hung, close: () => closeServer(server) };
+  }
+
+  if (framework === 'fastify5') {
+    const app = Fastify();
+    if (options.guard) {
+      await app.register(toFastify(options.guard, { name: 'test-guard', hook: options.fastifyHook, state: keys }));
+    }
+    if (options.handler) app.get('/handled', toFastifyHandler(options.handler));
+    app.get('/echo', async (request) => ({ state: pick(request as unknown as Record<string, unknown>) }));
+    app.get('/created', async (_request, reply) => reply.code(201).send('made'));
+    app.get('/hang', (_request, _reply) => {
+      hang.arrived();
+    });
+    app.setErrorHandler((err: Error, _request, reply) => {
+      void reply.code(500).send({ handled: err.message });
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return {
+      url: listening(app.server),
+      hung: hang.hung,
+      close: async () => {
+        app.server.closeAllConnections();
+        await app.close();
+      },
+    };
+  }
+
+  const app = framework === 'koa3' ? new Koa3() : (new Koa2() as unknown as Koa3);
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      ctx.status = 500;
+      ctx.body = { handled: (err as Error).message };
+    }
+  });
+  if (options.guard) app.use(toKoa(options.guard));
+  const handled = options.handler ? toKoaHandler(options.handler) : undefined;
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/echo') ctx.body = { state: pick(ctx.state as Record<string, unknown>) };
+    else if (ctx.path === '/created') {
+      ctx.status = 201;
+      ctx.body = 'made';
+    } else if (ctx.path === '/hang') {
+      hang.arrived();
+      await new Promise(() => {});
+    } else if (ctx.path === '/handled' && handled) await handled(ctx, next);
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { url: listening(server), hung: hang.hung, close: () => closeServer(server) };
+}
