@@ -1,6 +1,7 @@
 import { BasePolicy, policyRun, runPolicy, type ExecuteContext, type Policy, type PolicyFn } from './policy.js';
 
-type ExtraOf<P> = P extends Policy<infer E> ? E : never;
+// What a layer may resolve with besides the function's result (carried by the type-only `~extra` member).
+type ExtraOf<P> = P extends { readonly '~extra'?: () => infer E } ? E : never;
 
 type Runner = (fn: PolicyFn<unknown>, ctx: ExecuteContext) => unknown;
 
@@ -50,6 +51,7 @@ export class ComposedPolicy<Extra = never> extends BasePolicy<Extra> {
  * const user: User | null = await policy.execute(({ signal }) => getUser(id, signal));
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any layer's extra type is accepted and joined
 export function compose<const P extends readonly Policy<any>[]>(...policies: P): ComposedPolicy<ExtraOf<P[number]>> {
-  return new ComposedPolicy(policies as readonly Policy<unknown>[]);
+  return new ComposedPolicy(policies);
 }

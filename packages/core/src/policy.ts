@@ -34,6 +34,8 @@ export interface Policy<Extra = never> {
    * @param signal - the caller's signal: aborting it rejects at once with its reason.
    */
   execute<T>(fn: PolicyFn<T>, signal?: AbortSignal): Promise<T | Extra>;
+  /** Type-only: carries `Extra` for `compose`'s inference. Never present at runtime. */
+  readonly '~extra'?: () => Extra;
 }
 
 /** The outcome of one call: an error or a value. Passed to predicates such as `fallback`'s `when`. */
@@ -77,20 +79,26 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
  * ```
  */
 export abstract class BasePolicy<Extra = never> implements Policy<Extra> {
+  declare readonly '~extra'?: () => Extra;
+
   /** Runs `fn` with `ctx`; may answer synchronously. For policy authors and `compose`. */
   abstract [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | Extra | PromiseLike<T | Extra>;
 
   execute<T>(fn: PolicyFn<T>, signal?: AbortSignal): Promise<T | Extra> {
     let ctx = rootContext;
     if (signal !== undefined) {
-      if (signal.aborted) return Promise.reject(signal.reason as Error);
+      // The caller's reason is whatever they aborted with; it is passed on untouched.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      if (signal.aborted) return Promise.reject(signal.reason);
       ctx = { signal, attempt: 1 };
     }
     let result: T | Extra | PromiseLike<T | Extra>;
     try {
       result = this[policyRun](fn, ctx);
     } catch (error) {
-      return Promise.reject(error as Error);
+      // A synchronous throw becomes a rejection with the same value, whatever was thrown.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
     }
     // The function's own native promise goes back as is: no extra promise for pass-through stacks.
     return result instanceof Promise ? (result as Promise<T | Extra>) : Promise.resolve(result);

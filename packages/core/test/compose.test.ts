@@ -81,7 +81,7 @@ describe('compose', () => {
       (ctx) =>
         new Promise((_, reject) => {
           innermost = ctx.signal;
-          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
         }),
       caller.signal,
     );
@@ -113,8 +113,8 @@ describe('compose', () => {
   it('types flow through: fallback values join the result type', async () => {
     const policy = compose(fallback('offline' as const), timeout(100));
     const result = policy.execute(async () => 42);
-    expectTypeOf(result).toEqualTypeOf<Promise<number | 'offline'>>();
-    expectTypeOf(compose(timeout(1), noop).execute(() => 'x')).toEqualTypeOf<Promise<string>>();
+    expectTypeOf(result).resolves.toEqualTypeOf<number | 'offline'>();
+    expectTypeOf(compose(timeout(1), noop).execute(() => 'x')).resolves.toEqualTypeOf<string>();
     await expect(result).resolves.toBe(42);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import type {
+  BulwarkConfigError} from '@bulwark/core';
 import {
-  BulwarkConfigError,
   BulwarkError,
   isBulwarkConfigError,
   isBulwarkError,
@@ -9,6 +10,7 @@ import {
   TimeoutError,
 } from '@bulwark/core';
 import { z } from 'zod';
+import type * as errors from '../src/errors.js';
 
 describe('errors', () => {
   it('carry stable codes, names, causes and retry hints', () => {
@@ -34,7 +36,8 @@ describe('errors', () => {
 
   it('guards work across two loaded copies of the package', async () => {
     vi.resetModules();
-    const copy = (await import('../src/errors.js?copy')) as typeof import('../src/errors.js');
+    // @ts-expect-error -- the query suffix makes vitest load a second, independent copy of the module
+    const copy = (await import('../src/errors.js?copy')) as typeof errors;
     const foreign = new copy.TimeoutError(5);
     expect(foreign instanceof TimeoutError).toBe(false);
     expect(isTimeoutError(foreign)).toBe(true);

@@ -15,7 +15,7 @@ describe('fallback', () => {
   });
 
   it('calls a handler with the error and the outcome', async () => {
-    const handler = vi.fn((error: unknown) => `recovered from ${(error as Error).message}`);
+    const handler = vi.fn((error: unknown, _outcome: unknown) => `recovered from ${(error as Error).message}`);
     await expect(fallback(handler).execute(() => Promise.reject(new Error('boom')))).resolves.toBe(
       'recovered from boom',
     );

@@ -12,7 +12,7 @@ function work(clock: VirtualClock, ms: number, opts: { fail?: boolean; honoursAb
       if (opts.honoursAbort) {
         ctx.signal.addEventListener('abort', () => {
           clock.clearTimeout(t);
-          reject(ctx.signal.reason);
+          reject(ctx.signal.reason as Error);
         });
       }
     });

@@ -64,7 +64,7 @@ function isSafeId(id: string, maxLength: number): boolean {
 export function requestIdGuard(options: RequestIdOptions = {}): Guard {
   const o = parseOptions(optionsSchema, options, 'requestId()');
   const header = o.header.toLowerCase();
-  const generate = (options.generate ?? randomUUID) as () => string;
+  const generate = (options.generate ?? randomUUID);
   const { maxLength, trustIncoming, stateKey } = o;
   const guard = (req: Parameters<Guard>[0]): NextOutcome => {
     const incoming = trustIncoming ? req.header(header) : undefined;

@@ -1,4 +1,4 @@
-import type { OutcomeHeaders, Reply } from './contract.js';
+import type { OutcomeHeaders } from './contract.js';
 
 /** A reply's body as bytes-to-send, with the content type it implies. */
 export interface SerializedBody {

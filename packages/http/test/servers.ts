@@ -61,7 +61,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
   const pick = (from: Record<string, unknown>) => Object.fromEntries(keys.map((k) => [k, from[k] ?? null]));
 
   if (framework === 'express5' || framework === 'express4') {
-    const app = (framework === 'express5' ? express5 : express4)() as ReturnType<typeof express5>;
+    const app = (framework === 'express5' ? express5 : express4)();
     if (options.guard) app.use(toExpress(options.guard));
     if (options.handler) app.get('/handled', toExpressHandler(options.handler));
     app.get('/echo', (_req, res) => void res.json({ state: pick(res.locals) }));
@@ -101,7 +101,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     };
   }
 
-  const app = framework === 'koa3' ? new Koa3() : (new Koa2() as unknown as Koa3);
+  const app = framework === 'koa3' ? new Koa3() : (new Koa2());
   app.use(async (ctx, next) => {
     try {
       await next();
@@ -113,7 +113,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
   if (options.guard) app.use(toKoa(options.guard));
   const handled = options.handler ? toKoaHandler(options.handler) : undefined;
   app.use(async (ctx, next) => {
-    if (ctx.path === '/echo') ctx.body = { state: pick(ctx.state as Record<string, unknown>) };
+    if (ctx.path === '/echo') ctx.body = { state: pick(ctx.state) };
     else if (ctx.path === '/created') {
       ctx.status = 201;
       ctx.body = 'made';
