@@ -1,0 +1,36 @@
+/**
+ * A server for the adapter-overhead benchmark: `<framework> <bare|guard>`. `guard` mounts a no-op synchronous
+ * guard through the Bulwark adapter; `bare` mounts nothing. Prints the port, then serves until killed.
+ */
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import { NEXT, type Guard } from '@bulwark/http';
+import { toExpress } from '@bulwark/http/express';
+import { toFastify } from '@bulwark/http/fastify';
+import { toKoa } from '@bulwark/http/koa';
+
+const [framework, mode] = process.argv.slice(2);
+const guard: Guard = () => NEXT;
+const body = { hello: 'world' };
+
+if (framework === 'express') {
+  const app = express();
+  if (mode === 'guard') app.use(toExpress(guard));
+  app.get('/', (_req, res) => void res.json(body));
+  const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
+} else if (framework === 'fastify') {
+  const app = Fastify();
+  if (mode === 'guard') await app.register(toFastify(guard, { name: 'bench-noop' }));
+  app.get('/', async () => body);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  console.log((app.server.address() as AddressInfo).port);
+} else {
+  const app = new Koa();
+  if (mode === 'guard') app.use(toKoa(guard));
+  app.use((ctx) => {
+    ctx.body = body;
+  });
+  const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
+}
