@@ -1,42 +1,45 @@
-import { BasePolicy, policyRun, runPolicy, type ExecuteContext, type Policy, type PolicyFn } from './policy.js';
+import { BasePolicy, policyRun, type ExecuteContext, type Policy, type PolicyFn } from './policy.js';
 
 // What a layer may resolve with besides the function's result (carried by the type-only `~extra` member).
 type ExtraOf<P> = P extends { readonly '~extra'?: () => infer E } ? E : never;
 
-type Runner = (fn: PolicyFn<unknown>, ctx: ExecuteContext) => unknown;
-
-/** A direct call into a layer: the run protocol for Bulwark policies, `execute` for foreign ones. */
-function runnerOf(policy: Policy<unknown>): Runner {
-  if (typeof (policy as Partial<BasePolicy<unknown>>)[policyRun] === 'function') {
-    const p = policy as BasePolicy<unknown>;
-    return (fn, ctx) => p[policyRun](fn, ctx);
+/** Adapts a policy that only has `execute` to the run protocol, so every layer is called the same way. */
+class ForeignLayer extends BasePolicy<unknown> {
+  constructor(readonly policy: Policy<unknown>) {
+    super();
   }
-  return (fn, ctx) => runPolicy(policy, fn, ctx);
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): PromiseLike<unknown> {
+    return this.policy.execute(fn, ctx.signal);
+  }
 }
 
 /** The class behind {@link compose}. */
 export class ComposedPolicy<Extra = never> extends BasePolicy<Extra> {
   /** The layers, outermost first (nested compositions flattened). */
   readonly policies: readonly Policy<unknown>[];
-  readonly #runners: readonly Runner[];
+  readonly #layers: readonly BasePolicy<unknown>[];
 
   constructor(policies: readonly Policy<unknown>[]) {
     super();
     this.policies = policies.flatMap((p) => (p instanceof ComposedPolicy ? p.policies : [p]));
-    this.#runners = this.policies.map(runnerOf);
+    this.#layers = this.policies.map((p) =>
+      typeof (p as Partial<BasePolicy<unknown>>)[policyRun] === 'function'
+        ? (p as BasePolicy<unknown>)
+        : new ForeignLayer(p),
+    );
   }
 
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | Extra | PromiseLike<T | Extra> {
-    const runners = this.#runners;
-    if (runners.length === 0) return fn(ctx);
+    const layers = this.#layers;
+    if (layers.length === 0) return fn(ctx);
     // Wrap from the inside out: each layer runs the next one with the context it was given.
     let next = fn as PolicyFn<unknown>;
-    for (let i = runners.length - 1; i > 0; i--) {
-      const run = runners[i]!;
+    for (let i = layers.length - 1; i > 0; i--) {
+      const layer = layers[i]!;
       const inner = next;
-      next = (c) => run(inner, c);
+      next = (c) => layer[policyRun](inner, c);
     }
-    return runners[0]!(next, ctx) as T | Extra | PromiseLike<T | Extra>;
+    return layers[0]![policyRun](next, ctx) as T | Extra | PromiseLike<T | Extra>;
   }
 }
 

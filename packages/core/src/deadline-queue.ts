@@ -55,8 +55,10 @@ export class DeadlineQueue {
     entry.queued = false;
     this.#live--;
     if (this.#live === 0) {
-      // The timer stays armed (re-arming per call is what this class avoids) and lapses when it fires.
-      this.#entries.length = 0;
+      // Drop the settled entries with pop(), not `length = 0`: that releases the backing store and the next add
+      // reallocates it (~60 ns a call when calls run one at a time). The timer stays armed and lapses by itself.
+      const entries = this.#entries;
+      while (entries.length > 0) entries.pop();
       this.#head = 0;
       return;
     }
