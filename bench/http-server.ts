@@ -1,6 +1,7 @@
 /**
- * A server for the adapter-overhead benchmark: `<framework> <bare|guard>`. `guard` mounts a no-op synchronous
- * guard through the Bulwark adapter; `bare` mounts nothing. Prints the port, then serves until killed.
+ * A server for the adapter-overhead benchmark: `<framework> <bare|guard|handwritten>`. `guard` mounts a no-op
+ * synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own no-op middleware (the
+ * least any middleware costs there); `bare` mounts nothing. Prints the port, then serves until killed.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -18,17 +19,20 @@ const body = { hello: 'world' };
 if (framework === 'express') {
   const app = express();
   if (mode === 'guard') app.use(toExpress(guard));
+  if (mode === 'handwritten') app.use((_req, _res, next) => next());
   app.get('/', (_req, res) => void res.json(body));
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 } else if (framework === 'fastify') {
   const app = Fastify();
   if (mode === 'guard') await app.register(toFastify(guard, { name: 'bench-noop' }));
+  if (mode === 'handwritten') app.addHook('onRequest', (_request, _reply, done) => done());
   app.get('/', async () => body);
   await app.listen({ port: 0, host: '127.0.0.1' });
   console.log((app.server.address() as AddressInfo).port);
 } else {
   const app = new Koa();
   if (mode === 'guard') app.use(toKoa(guard));
+  if (mode === 'handwritten') app.use((_ctx, next) => next());
   app.use((ctx) => {
     ctx.body = body;
   });

@@ -1,12 +1,8 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', express: 'src/express.ts', fastify: 'src/fastify.ts', koa: 'src/koa.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  splitting: true,
-  treeshake: true,
+export default packageBuild({
+  index: 'src/index.ts',
+  express: 'src/express.ts',
+  fastify: 'src/fastify.ts',
+  koa: 'src/koa.ts',
 });

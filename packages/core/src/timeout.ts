@@ -102,101 +102,100 @@ export class TimeoutPolicy extends BasePolicy {
  * entry and its subscription to the caller's signal, all in one object.
  */
 class TimeoutCall<T> implements ExecuteContext, DeadlineEntry, AbortSubscriber {
-  // Plain fields assigned in the constructor: one of these is made per call, and field initializers
-  // (especially #private ones) measurably cost more on this path.
+  // This object is the ctx user code receives: internals are #private so they cannot be seen or called.
   readonly attempt: number;
   deadline: number;
   queued: boolean;
-  private readonly policy: TimeoutPolicy;
-  private readonly parent: AbortSignal;
-  private controller: AbortController | undefined;
-  private subscribed: boolean;
+  readonly #policy: TimeoutPolicy;
+  readonly #parent: AbortSignal;
+  #controller: AbortController | undefined;
+  #subscribed: boolean;
   /** Set once the call is over for the caller (settled, timed out aggressively, or aborted). */
-  private done: boolean;
+  #done: boolean;
   /** The abort reason: the TimeoutError at the deadline, or the caller's reason. */
-  private reason: unknown;
-  private timedOut: boolean;
-  private resolve: ((value: T) => void) | undefined;
-  private reject: ((error: unknown) => void) | undefined;
+  #reason: unknown;
+  #timedOut: boolean;
+  #resolve: ((value: T) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
 
   constructor(policy: TimeoutPolicy, ctx: ExecuteContext, deadline: number) {
     this.attempt = ctx.attempt;
     this.deadline = deadline;
     this.queued = false;
-    this.policy = policy;
-    this.parent = ctx.signal;
-    this.controller = undefined;
-    this.subscribed = false;
-    this.done = false;
-    this.reason = undefined;
-    this.timedOut = false;
-    this.resolve = undefined;
-    this.reject = undefined;
+    this.#policy = policy;
+    this.#parent = ctx.signal;
+    this.#controller = undefined;
+    this.#subscribed = false;
+    this.#done = false;
+    this.#reason = undefined;
+    this.#timedOut = false;
+    this.#resolve = undefined;
+    this.#reject = undefined;
   }
 
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.reason !== undefined) this.controller.abort(this.reason);
-      else this.subscribeParent();
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+      else this.#subscribeParent();
     }
-    return this.controller.signal;
+    return this.#controller.signal;
   }
 
-  private subscribeParent(): void {
-    if (!this.subscribed && this.parent !== neverAbortedSignal) {
-      this.subscribed = true;
-      subscribeAbort(this.parent, this);
+  #subscribeParent(): void {
+    if (!this.#subscribed && this.#parent !== neverAbortedSignal) {
+      this.#subscribed = true;
+      subscribeAbort(this.#parent, this);
     }
   }
 
   /** Drops the caller-signal subscription; the call holds nothing afterwards. */
   release(): void {
-    if (this.subscribed) {
-      this.subscribed = false;
-      unsubscribeAbort(this.parent, this);
+    if (this.#subscribed) {
+      this.#subscribed = false;
+      unsubscribeAbort(this.#parent, this);
     }
   }
 
   track(result: PromiseLike<T>): Promise<T> | PromiseLike<T> {
-    const policy = this.policy;
-    if (this.parent === neverAbortedSignal && policy.strategy === 'cooperative') {
+    const policy = this.#policy;
+    if (this.#parent === neverAbortedSignal && policy.strategy === 'cooperative') {
       // Nothing can settle this call before the function does: chain on its promise, no promise of our own.
       policy.queue.add(this);
       return result.then(
-        (value) => this.settledValue(value),
-        (error: unknown) => this.settledError(error),
+        (value) => this.#settledValue(value),
+        (error: unknown) => this.#settledError(error),
       );
     }
-    this.subscribeParent();
-    if (this.parent.aborted) {
+    this.#subscribeParent();
+    if (this.#parent.aborted) {
       // The caller aborted while the function was starting.
       this.release();
       result.then(undefined, ignore);
-      return Promise.reject(this.parent.reason as Error);
+      return Promise.reject(this.#parent.reason as Error);
     }
     policy.queue.add(this);
     return new Promise<T>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
+      this.#resolve = resolve;
+      this.#reject = reject;
       result.then(
         (value) => {
-          if (this.done) return;
+          if (this.#done) return;
           let settled: T;
           try {
-            settled = this.settledValue(value);
+            settled = this.#settledValue(value);
           } catch (reason) {
-            this.reject!(reason); // the deadline passed first (cooperative)
+            this.#reject!(reason); // the deadline passed first (cooperative)
             return;
           }
-          this.resolve!(settled);
+          this.#resolve!(settled);
         },
         (error: unknown) => {
-          if (this.done) return;
+          if (this.#done) return;
           try {
-            this.settledError(error);
+            this.#settledError(error);
           } catch (reason) {
-            this.reject!(reason);
+            this.#reject!(reason);
           }
         },
       );
@@ -204,24 +203,24 @@ class TimeoutCall<T> implements ExecuteContext, DeadlineEntry, AbortSubscriber {
   }
 
   /** The function resolved: its value, or the TimeoutError if the deadline passed first (cooperative). */
-  private settledValue(value: T): T {
-    this.done = true;
+  #settledValue(value: T): T {
+    this.#done = true;
     this.release();
-    if (this.timedOut) throw this.reason;
-    this.policy.queue.remove(this);
+    if (this.#timedOut) throw this.#reason;
+    this.#policy.queue.remove(this);
     return value;
   }
 
   /** The function rejected: always throws, its error or the TimeoutError if the deadline passed first. */
-  private settledError(error: unknown): never {
-    this.done = true;
+  #settledError(error: unknown): never {
+    this.#done = true;
     this.release();
-    if (!this.timedOut) {
-      this.policy.queue.remove(this);
+    if (!this.#timedOut) {
+      this.#policy.queue.remove(this);
       throw error;
     }
     // Keep the function's own failure as the cause when it is something other than our abort reason.
-    const reason = this.reason as TimeoutError;
+    const reason = this.#reason as TimeoutError;
     if (error !== reason && reason.cause === undefined) {
       Object.defineProperty(reason, 'cause', { value: error, configurable: true, writable: true });
     }
@@ -230,32 +229,32 @@ class TimeoutCall<T> implements ExecuteContext, DeadlineEntry, AbortSubscriber {
 
   /** Deadline passed (called by the queue). */
   expire(): void {
-    if (this.done) return;
-    const policy = this.policy;
+    if (this.#done) return;
+    const policy = this.#policy;
     const reason = new TimeoutError(policy.timeoutMs);
-    this.reason = reason;
-    this.timedOut = true;
+    this.#reason = reason;
+    this.#timedOut = true;
     if (policy.timedOut.active) {
       policy.timedOut.emit({ name: policy.name, timeoutMs: policy.timeoutMs, strategy: policy.strategy });
     }
-    this.controller?.abort(reason);
+    this.#controller?.abort(reason);
     if (policy.strategy === 'aggressive') {
-      this.done = true;
+      this.#done = true;
       this.release();
-      this.reject!(reason);
+      this.#reject!(reason);
     }
   }
 
   /** The caller's signal aborted (called by the abort fan-out). */
   onAbort(reason: unknown): void {
-    this.subscribed = false; // the fan-out drops every subscriber of an aborted signal
-    if (this.done) return;
-    if (this.reason === undefined) this.reason = reason;
-    this.controller?.abort(reason);
-    if (this.reject === undefined) return; // still inside fn's synchronous part: track() rejects
-    this.done = true;
-    this.policy.queue.remove(this);
-    this.reject(reason);
+    this.#subscribed = false; // the fan-out drops every subscriber of an aborted signal
+    if (this.#done) return;
+    if (this.#reason === undefined) this.#reason = reason;
+    this.#controller?.abort(reason);
+    if (this.#reject === undefined) return; // still inside fn's synchronous part: track() rejects
+    this.#done = true;
+    this.#policy.queue.remove(this);
+    this.#reject(reason);
   }
 }
 

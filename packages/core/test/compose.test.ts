@@ -93,6 +93,47 @@ describe('compose', () => {
     expect(innermost.aborted).toBe(true);
   });
 
+  it("signal propagation (property): whatever the stack, the caller's abort reaches the function and rejects with the caller's reason", async () => {
+    const layer = fc.constantFrom('pass', 'timeout', 'fallback', 'foreign');
+    await fc.assert(
+      fc.asyncProperty(fc.array(layer, { maxLength: 6 }), fc.boolean(), async (kinds, abort) => {
+        const log: string[] = [];
+        const layers = kinds.map((k) =>
+          k === 'pass' ? new Recorder(0, log) : k === 'timeout' ? timeout(60_000) : k === 'fallback' ? fallback('substitute') : foreign(log),
+        );
+        const caller = new AbortController();
+        let seen: AbortSignal | undefined;
+        let finish!: () => void;
+        const p = compose(...layers).execute(
+          (ctx) =>
+            new Promise<string>((resolve, reject) => {
+              seen = ctx.signal;
+              finish = () => resolve('done');
+              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error));
+            }),
+          caller.signal,
+        );
+        const reason = new Error('caller aborted');
+        if (abort) caller.abort(reason);
+        else finish();
+        const outcome = await p.then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        if (abort) {
+          expect(seen!.aborted).toBe(true);
+          expect(seen!.reason).toBe(reason);
+          // Foreign policies see a different signal object but the same abort; no layer substitutes it.
+          expect(outcome).toEqual({ error: reason });
+        } else {
+          expect(seen!.aborted).toBe(false);
+          expect(outcome).toEqual({ value: 'done' });
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('turns synchronous values and throws into promises, and never throws synchronously', async () => {
     const policy = compose(noop, noop);
     await expect(policy.execute(() => 3)).resolves.toBe(3);

@@ -38,6 +38,27 @@ describe('fallback', () => {
     await expect(p).rejects.toThrow('caller gave up');
   });
 
+  it('is used once when an aggressive timeout fires and the function rejects later (opossum#198)', async () => {
+    const { VirtualClock } = await import('@bulwark/core/testing');
+    const clock = new VirtualClock();
+    const handler = vi.fn(() => 'fallback');
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const p = compose(fallback(handler), timeout(10, { clock, strategy: 'aggressive' })).execute(
+        () => new Promise((_, reject) => clock.setTimeout(() => reject(new Error('late failure')), 50)),
+      );
+      const resolved = expect(p).resolves.toBe('fallback');
+      await clock.advance(50);
+      await resolved;
+      await new Promise((r) => setImmediate(r));
+      expect(handler).toHaveBeenCalledTimes(1);
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
   it('falls back on a timeout', async () => {
     const p = compose(fallback(-1), timeout(5, { strategy: 'aggressive' })).execute(() => new Promise(() => {}));
     await expect(p).resolves.toBe(-1);

@@ -131,6 +131,24 @@ describe('timeout', () => {
     },
   );
 
+  it("one call's timeout never aborts another call's signal (opossum#780: a shared controller cross-cancels)", async () => {
+    const clock = new VirtualClock();
+    const policy = timeout(100, { clock });
+    const signals: AbortSignal[] = [];
+    const slow = policy.execute((ctx) => (signals.push(ctx.signal), work(clock, 150)(ctx)));
+    await clock.advance(50);
+    const fast = policy.execute((ctx) => (signals.push(ctx.signal), work(clock, 60)(ctx)));
+    const slowRejected = expect(slow).rejects.toBeInstanceOf(TimeoutError);
+    await clock.advance(50); // the first call's deadline
+    expect(signals[0]!.aborted).toBe(true);
+    expect(signals[1]!.aborted).toBe(false);
+    await clock.advance(10);
+    await expect(fast).resolves.toBe('value');
+    expect(signals[1]!.aborted).toBe(false);
+    await clock.advance(100);
+    await slowRejected;
+  });
+
   it('rejects without calling the function when the caller signal is already aborted', async () => {
     const caller = new AbortController();
     caller.abort(new Error('already'));

@@ -32,6 +32,8 @@ export function headerValue(value: string | number | readonly string[]): string 
 export interface RawResponse {
   statusCode: number;
   readonly writableFinished: boolean;
+  /** True once the response emitted `close` (Node >= 18). */
+  readonly closed?: boolean;
   setHeader(name: string, value: string | string[]): unknown;
   once(event: 'close', listener: () => void): unknown;
 }
@@ -44,8 +46,10 @@ export function setHeaders(res: RawResponse, headers: OutcomeHeaders | undefined
 
 /**
  * Runs `after` once, when the raw response closes: after it finished, or when the client went away first.
- * Node emits `close` on every response in both cases, so this one listener serves every framework.
+ * Node emits `close` on every response in both cases, so this one listener serves every framework. An async guard
+ * can settle after the response already closed (the client left while it worked): then `after` runs at once.
  */
 export function runAfter(res: RawResponse, after: (status: number, aborted: boolean) => void): void {
-  res.once('close', () => after(res.statusCode, !res.writableFinished));
+  if (res.closed === true) after(res.statusCode, !res.writableFinished);
+  else res.once('close', () => after(res.statusCode, !res.writableFinished));
 }
