@@ -2,15 +2,23 @@
  * Policy-kernel cases. Each case is a factory returning the async function to time; `scripts/bench.mjs` runs every
  * case in its own process (run order inside one process skews async micro-benchmarks by ~20% here).
  */
-import { BasePolicy, compose, policyRun, timeout, type ExecuteContext, type PolicyFn } from '@bulwark/core';
+import {
+  BasePolicy,
+  compose,
+  policyRun,
+  timeout,
+  type ExecuteContext,
+  type PolicyFn,
+  type PolicyNext,
+} from '@bulwark/core';
 import { noop as cockatielNoop, timeout as cockatielTimeout, TimeoutStrategy, wrap } from 'cockatiel';
 
 const work = async (): Promise<number> => 1;
 
 /** A user-written pass-through layer: measures the kernel, not a shortcut for a built-in no-op. */
 class PassThrough extends BasePolicy {
-  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | PromiseLike<T> {
-    return fn(ctx);
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
+    return next(fn, ctx);
   }
 }
 

@@ -1,4 +1,12 @@
-import { BasePolicy, policyRun, type ExecuteContext, type Policy, type PolicyFn } from './policy.js';
+import {
+  BasePolicy,
+  callFunction,
+  policyRun,
+  type ExecuteContext,
+  type Policy,
+  type PolicyFn,
+  type PolicyNext,
+} from './policy.js';
 
 // What a layer may resolve with besides the function's result (carried by the type-only `~extra` member).
 type ExtraOf<P> = P extends { readonly '~extra'?: () => infer E } ? E : never;
@@ -8,8 +16,8 @@ class ForeignLayer extends BasePolicy<unknown> {
   constructor(readonly policy: Policy<unknown>) {
     super();
   }
-  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): PromiseLike<unknown> {
-    return this.policy.execute(fn, ctx.signal);
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): PromiseLike<unknown> {
+    return this.policy.execute((c) => next(fn, c), ctx.signal);
   }
 }
 
@@ -17,29 +25,31 @@ class ForeignLayer extends BasePolicy<unknown> {
 export class ComposedPolicy<Extra = never> extends BasePolicy<Extra> {
   /** The layers, outermost first (nested compositions flattened). */
   readonly policies: readonly Policy<unknown>[];
-  readonly #layers: readonly BasePolicy<unknown>[];
+  /** Runs layer 0 and, through its `next`, every layer below it. Built once: a call allocates no closures. */
+  readonly #top: PolicyNext;
 
   constructor(policies: readonly Policy<unknown>[]) {
     super();
     this.policies = policies.flatMap((p) => (p instanceof ComposedPolicy ? p.policies : [p]));
-    this.#layers = this.policies.map((p) =>
+    const layers = this.policies.map((p) =>
       typeof (p as Partial<BasePolicy<unknown>>)[policyRun] === 'function'
         ? (p as BasePolicy<unknown>)
         : new ForeignLayer(p),
     );
+    // stage(i) runs layer i with stage(i + 1) as its next; the last stage calls the function.
+    let stage: PolicyNext = callFunction;
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const layer = layers[i]!;
+      const below = stage;
+      stage = ((fn, ctx) => layer[policyRun](fn, ctx, below)) as PolicyNext;
+    }
+    this.#top = stage;
   }
 
-  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | Extra | PromiseLike<T | Extra> {
-    const layers = this.#layers;
-    if (layers.length === 0) return fn(ctx);
-    // Wrap from the inside out: each layer runs the next one with the context it was given.
-    let next = fn as PolicyFn<unknown>;
-    for (let i = layers.length - 1; i > 0; i--) {
-      const layer = layers[i]!;
-      const inner = next;
-      next = (c) => layer[policyRun](inner, c);
-    }
-    return layers[0]![policyRun](next, ctx) as T | Extra | PromiseLike<T | Extra>;
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | Extra | PromiseLike<T | Extra> {
+    // Nested inside another stack: run our layers, then hand on to that stack's next.
+    if (next !== callFunction) return this.#top((c) => next(fn, c), ctx);
+    return this.#top(fn, ctx);
   }
 }
 

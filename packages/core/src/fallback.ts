@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { bulwarkChannel } from './channel.js';
 import { Emitter } from './emitter.js';
 import { nameSchema, parseOptions } from './options.js';
-import { BasePolicy, isPromiseLike, policyRun, type CallOutcome, type ExecuteContext, type PolicyFn } from './policy.js';
+import {
+  BasePolicy,
+  isPromiseLike,
+  policyRun,
+  type CallOutcome,
+  type ExecuteContext,
+  type PolicyFn,
+  type PolicyNext,
+} from './policy.js';
 
 /** Computes the fallback from the error (undefined for a value outcome) and the full outcome. */
 export type FallbackHandler<R> = (error: unknown, outcome: CallOutcome<unknown>, ctx: ExecuteContext) => R | PromiseLike<R>;
@@ -51,10 +59,10 @@ export class FallbackPolicy<R> extends BasePolicy<R> {
       typeof valueOrHandler === 'function' ? (valueOrHandler as FallbackHandler<R>) : () => valueOrHandler;
   }
 
-  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | R | PromiseLike<T | R> {
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | R | PromiseLike<T | R> {
     let result: T | PromiseLike<T>;
     try {
-      result = fn(ctx);
+      result = next(fn, ctx);
     } catch (error) {
       return this.#onError(error, ctx);
     }

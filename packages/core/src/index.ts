@@ -1,6 +1,7 @@
 // ---- Policy kernel ----
 export {
   BasePolicy,
+  callFunction,
   isPromiseLike,
   neverAbortedSignal,
   policyRun,
@@ -9,6 +10,7 @@ export {
   type ExecuteContext,
   type Policy,
   type PolicyFn,
+  type PolicyNext,
 } from './policy.js';
 export { compose, ComposedPolicy } from './compose.js';
 export { noop, NoopPolicy } from './noop.js';

@@ -1,9 +1,9 @@
-import { BasePolicy, policyRun, type ExecuteContext, type PolicyFn } from './policy.js';
+import { BasePolicy, policyRun, type ExecuteContext, type PolicyFn, type PolicyNext } from './policy.js';
 
 /** The class behind {@link noop}. */
 export class NoopPolicy extends BasePolicy {
-  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | PromiseLike<T> {
-    return fn(ctx);
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
+    return next(fn, ctx);
   }
 }
 

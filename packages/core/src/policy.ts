@@ -47,6 +47,16 @@ export type CallOutcome<T> = { readonly kind: 'value'; readonly value: T } | { r
  */
 export const policyRun: unique symbol = Symbol.for('bulwark.policy.run') as never;
 
+/**
+ * Runs the rest of a stack: the layers inside this one, then the function. A layer calls `next(fn, ctx)` where a
+ * lone policy would call `fn(ctx)`; `fn` travels as data, so `compose` builds its stages once, not per call, and a
+ * layer may call `next` any number of times (retries).
+ */
+export type PolicyNext = <T>(fn: PolicyFn<T>, ctx: ExecuteContext) => T | PromiseLike<T>;
+
+/** The bottom of every stack: call the function. */
+export const callFunction: PolicyNext = (fn, ctx) => fn(ctx);
+
 /** A signal that never aborts; the context's signal when the caller passes none. */
 export const neverAbortedSignal: AbortSignal = new AbortController().signal;
 
@@ -63,16 +73,17 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
 }
 
 /**
- * Base class for policies. Subclasses implement `[policyRun](fn, ctx)`, which may return a value synchronously,
- * return a promise, or throw; `execute` adapts that to the public promise contract.
+ * Base class for policies. Subclasses implement `[policyRun](fn, ctx, next)`, calling `next(fn, ctx)` to run what
+ * they wrap; it may return a value synchronously, return a promise, or throw. `execute` adapts that to the public
+ * promise contract.
  *
  * @example
  * ```ts
  * class CountingPolicy extends BasePolicy {
  *   calls = 0;
- *   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | PromiseLike<T> {
+ *   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
  *     this.calls++;
- *     return fn(ctx);
+ *     return next(fn, ctx);
  *   }
  * }
  * await compose(new CountingPolicy(), timeout(100)).execute(() => 42);
@@ -81,8 +92,8 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
 export abstract class BasePolicy<Extra = never> implements Policy<Extra> {
   declare readonly '~extra'?: () => Extra;
 
-  /** Runs `fn` with `ctx`; may answer synchronously. For policy authors and `compose`. */
-  abstract [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | Extra | PromiseLike<T | Extra>;
+  /** Runs `next(fn, ctx)` under this policy; may answer synchronously. For policy authors and `compose`. */
+  abstract [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | Extra | PromiseLike<T | Extra>;
 
   execute<T>(fn: PolicyFn<T>, signal?: AbortSignal): Promise<T | Extra> {
     let ctx = rootContext;
@@ -94,7 +105,7 @@ export abstract class BasePolicy<Extra = never> implements Policy<Extra> {
     }
     let result: T | Extra | PromiseLike<T | Extra>;
     try {
-      result = this[policyRun](fn, ctx);
+      result = this[policyRun](fn, ctx, callFunction);
     } catch (error) {
       // A synchronous throw becomes a rejection with the same value, whatever was thrown.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
@@ -116,6 +127,6 @@ export function runPolicy<T, Extra>(
 ): T | Extra | PromiseLike<T | Extra> {
   const run = (policy as Partial<BasePolicy<Extra>>)[policyRun];
   return typeof run === 'function'
-    ? (run.call(policy, fn, ctx) as T | Extra | PromiseLike<T | Extra>)
+    ? (run.call(policy, fn, ctx, callFunction) as T | Extra | PromiseLike<T | Extra>)
     : policy.execute(fn, ctx.signal);
 }

@@ -13,6 +13,7 @@ import {
   policyRun,
   type ExecuteContext,
   type PolicyFn,
+  type PolicyNext,
 } from './policy.js';
 
 /**
@@ -77,13 +78,13 @@ export class TimeoutPolicy extends BasePolicy {
     this.onTimeout = this.timedOut.on;
   }
 
-  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | PromiseLike<T> {
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
     const signal = ctx.signal;
     if (signal !== neverAbortedSignal && signal.aborted) throw signal.reason;
     const call = new TimeoutCall<T>(this, ctx, this.clock.now() + this.timeoutMs);
     let result: T | PromiseLike<T>;
     try {
-      result = fn(call);
+      result = next(fn, call);
     } catch (error) {
       call.release();
       throw error;

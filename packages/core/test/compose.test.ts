@@ -10,6 +10,7 @@ import {
   type ExecuteContext,
   type Policy,
   type PolicyFn,
+  type PolicyNext,
 } from '@bulwark/core';
 
 /** A layer that logs entering and leaving, and what context it was given. */
@@ -20,13 +21,13 @@ class Recorder extends BasePolicy {
   ) {
     super();
   }
-  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext): T | PromiseLike<T> {
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
     this.log.push(`enter ${this.id}`);
     const leave = <V>(v: V) => {
       this.log.push(`leave ${this.id}`);
       return v;
     };
-    const r = fn(ctx);
+    const r = next(fn, ctx);
     return r instanceof Promise ? (r.then(leave) as PromiseLike<T>) : leave(r);
   }
 }
@@ -71,9 +72,9 @@ describe('compose', () => {
     const caller = new AbortController();
     const seen: AbortSignal[] = [];
     const spy = new (class extends BasePolicy {
-      [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext) {
+      [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext) {
         seen.push(ctx.signal);
-        return fn(ctx);
+        return next(fn, ctx);
       }
     })();
     let innermost!: AbortSignal;

@@ -15,6 +15,7 @@ it('locks the public surface of @bulwark/core', async () => {
       "TimeoutPolicy",
       "abortSubscriberCount",
       "bulwarkChannel",
+      "callFunction",
       "channelName",
       "clockSchema",
       "compose",
