@@ -16,6 +16,18 @@ const [framework, mode] = process.argv.slice(2);
 const guard: Guard = () => NEXT;
 const body = { hello: 'world' };
 
+// The runner reads this process's CPU time around a measurement window (on stdin 'cpu'), because on a small
+// machine CPU per request is far steadier than throughput, which the load generator's scheduling swamps.
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (line: string) => {
+  if (line.trim() === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    console.log(`cpu ${user + system}`);
+  }
+  if (line.trim() === 'exit') process.exit(0); // a clean exit, so --cpu-prof can write its profile
+
+});
+
 if (framework === 'express') {
   const app = express();
   if (mode === 'guard') app.use(toExpress(guard));
