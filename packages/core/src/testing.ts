@@ -84,8 +84,12 @@ export class VirtualClock implements Clock {
     await flushMicrotasks();
   }
 
-  /** Fires timers until none is left (at most `limit`, to stop timers that re-arm forever). */
+  /**
+   * Fires timers until none is left (at most `limit`, to stop timers that re-arm forever). Pending promise callbacks
+   * run first, so a timer that code is about to set (after an await) is not missed.
+   */
   async runAll(limit = 10_000): Promise<void> {
+    await flushMicrotasks();
     for (let fired = 0; this.#timers.length > 0; fired++) {
       if (fired >= limit) throw new Error(`runAll(): still ${this.#timers.length} timers after ${limit} fired`);
       await this.advance(this.#timers[0]!.due - this.#now);
