@@ -109,6 +109,11 @@ const retrySuite = httpOnly ? {} : await microSuite('retry', [
   'cockatiel retry, fail once (0 ms backoff)',
   'p-retry, fail once (0 ms backoff)',
 ]);
+const bulkheadSuite = httpOnly ? {} : await microSuite('bulkhead', [
+  'await (floor)',
+  'bulwark bulkhead, slot free',
+  'cockatiel bulkhead, slot free',
+]);
 
 const rounds = quick ? 1 : 5;
 const seconds = quick ? 2 : 4;
@@ -141,6 +146,13 @@ const timeoutSpeedup = core['cockatiel timeout (cooperative)'] / core['bulwark t
 const aggressiveSpeedup = core['cockatiel timeout (aggressive)'] / core['bulwark timeout (aggressive)'];
 const composeRatio = core['bulwark compose(4 pass-through)'] / floor;
 const retrySpeedup = retrySuite['cockatiel retry, success'] / retrySuite['bulwark retry, success'];
+const bulkheadSpeedup = bulkheadSuite['cockatiel bulkhead, slot free'] / bulkheadSuite['bulwark bulkhead, slot free'];
+/** A suite's rows: time per call and ratio to its floor. */
+const rows = (suite) => [
+  '| case | time/call | × floor |',
+  '|---|---:|---:|',
+  ...Object.entries(suite).map(([name, ns]) => `| ${name} | ${f(ns)} | ${x(ns / suite['await (floor)'])} |`),
+];
 
 const lines = [
   '# Benchmarks',
@@ -151,9 +163,7 @@ const lines = [
   '',
   '## Policy kernel',
   '',
-  '| case | time/call | × floor |',
-  '|---|---:|---:|',
-  ...Object.entries(core).map(([name, ns]) => `| ${name} | ${f(ns)} | ${x(ns / floor)} |`),
+  ...rows(core),
   '',
   '| goal | measured | verdict |',
   '|---|---:|---|',
@@ -163,9 +173,7 @@ const lines = [
   '',
   '## Retry',
   '',
-  '| case | time/call | × floor |',
-  '|---|---:|---:|',
-  ...Object.entries(retrySuite).map(([name, ns]) => `| ${name} | ${f(ns)} | ${x(ns / retrySuite['await (floor)'])} |`),
+  ...rows(retrySuite),
   '',
   '| goal | measured | verdict |',
   '|---|---:|---|',
@@ -173,6 +181,14 @@ const lines = [
   '',
   'The fail-once rows include creating an `Error` (a few µs, the same for all three). cockatiel turns a 0 ms backoff',
   'into a real `setTimeout(0)` (≥ 1 ms); Bulwark runs the retry without a timer, so that row is not like for like.',
+  '',
+  '## Bulkhead',
+  '',
+  ...rows(bulkheadSuite),
+  '',
+  '| goal | measured | verdict |',
+  '|---|---:|---|',
+  `| \`bulkhead\` at least as fast as cockatiel's | ${x(bulkheadSpeedup)} | ${verdict(bulkheadSpeedup >= 1)} |`,
   '',
   '## HTTP adapters: a no-op guard vs the bare framework',
   '',

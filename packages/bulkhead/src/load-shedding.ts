@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { parseOptions } from '@bulwark/core';
+import type { Guard, OutcomeHeaders, RespondOutcome } from '@bulwark/http';
+import type { BulkheadPolicy } from './bulkhead.js';
+
+/** Options for load-shedding middleware. */
+export interface LoadSheddingOptions {
+  /** The limiter requests must get a slot from: a `bulkhead()` or an `adaptiveLimit()`. */
+  limiter: BulkheadPolicy;
+  /** `Retry-After` on shed requests, in seconds. Default 1. */
+  retryAfterSeconds?: number;
+  /** Which finished responses signal overload to an adaptive limit. Default: 503 and 429. */
+  isDrop?: (status: number, aborted: boolean) => boolean;
+  /** Replaces the 503 response. */
+  respond?: () => Omit<RespondOutcome, 'kind'>;
+}
+
+const optionsSchema = z
+  .object({
+    limiter: z.custom<BulkheadPolicy>((l) => typeof (l as BulkheadPolicy | null)?.tryAcquire === 'function', {
+      message: 'expected a bulkhead() or adaptiveLimit()',
+    }),
+    retryAfterSeconds: z.number().int().min(0).default(1),
+    isDrop: z.function().optional(),
+    respond: z.function().optional(),
+  })
+  .strict();
+
+/**
+ * The neutral load-shedding guard: a request runs only if it gets a slot at once, and gives it back when the
+ * response ends (or the client leaves). Shed requests get 503 with `Retry-After` and an RFC 9457 problem body.
+ * Mount it with `loadShedding()` from `@bulwark/bulkhead/express`, `/fastify` or `/koa`.
+ *
+ * @throws {@link BulwarkConfigError} for bad options.
+ *
+ * @example
+ * ```ts
+ * import { toExpress } from '@bulwark/http/express';
+ * app.use(toExpress(loadSheddingGuard({ limiter: adaptiveLimit({ maxLimit: 200 }) })));
+ * ```
+ */
+export function loadSheddingGuard(options: LoadSheddingOptions): Guard {
+  const o = parseOptions(optionsSchema, options, 'loadShedding()');
+  const isDrop = options.isDrop ?? ((status: number) => status === 503 || status === 429);
+  const headers: OutcomeHeaders = {
+    'retry-after': o.retryAfterSeconds,
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+  };
+  const shed: RespondOutcome = options.respond
+    ? { kind: 'respond', ...options.respond() }
+    : {
+        kind: 'respond',
+        status: 503,
+        headers,
+        body: {
+          type: 'https://bulwark.dev/problems#overloaded',
+          title: 'Service overloaded',
+          status: 503,
+          detail: 'Too many requests in progress; retry later.',
+        },
+      };
+  const limiter = o.limiter;
+  return () => {
+    const permit = limiter.tryAcquire();
+    if (permit === undefined) return shed;
+    return { kind: 'next', after: (status, aborted) => permit.release(isDrop(status, aborted)) };
+  };
+}
