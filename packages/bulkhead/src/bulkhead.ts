@@ -209,7 +209,9 @@ export class BulkheadPolicy extends BasePolicy {
         this.#release();
         return result;
       }
-      return result.then<T, never>(this.#releaseWithValue, this.#releaseWithError);
+      // Release on a side reaction and hand back the function's own promise: nothing to rethrow, no closure.
+      result.then(this.#releaseAfter, this.#releaseAfter);
+      return result;
     }
     const started = this.#clock.now();
     const inflight = this.#active;
@@ -225,23 +227,16 @@ export class BulkheadPolicy extends BasePolicy {
       finish({ kind: 'value', value: result });
       return result;
     }
-    return result.then(
-      (value) => (finish({ kind: 'value', value }), value),
-      (error: unknown) => {
-        finish({ kind: 'error', error });
-        throw error;
-      },
+    result.then(
+      (value) => finish({ kind: 'value', value }),
+      (error: unknown) => finish({ kind: 'error', error }),
     );
+    return result;
   }
 
-  // Shared callbacks for the fixed-limit path: no closure per call.
-  readonly #releaseWithValue = <V>(value: V): V => {
+  /** The fixed-limit path's shared settle callback: no closure per call. */
+  readonly #releaseAfter = (): void => {
     this.#release();
-    return value;
-  };
-  readonly #releaseWithError = (error: unknown): never => {
-    this.#release();
-    throw error;
   };
 
   /** A call finished: feed the limit, free the slot, and hand free slots to waiters in order. */

@@ -48,9 +48,13 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, whe
   if (result.success) return result.data;
   throw new BulwarkConfigError(
     where,
-    result.error.issues.map((issue) => ({
-      field: issue.path.map(String).join('.'),
-      message: issue.message,
-    })),
+    result.error.issues.flatMap((issue) => {
+      const path = issue.path.map(String);
+      // zod reports unknown keys on their parent; name each key itself, which is what a user needs to fix.
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'unknown option' }));
+      }
+      return [{ field: path.join('.'), message: issue.message }];
+    }),
   );
 }

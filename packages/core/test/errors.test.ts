@@ -58,4 +58,23 @@ describe('errors', () => {
     expect(error.issues.map((i) => i.field)).toEqual(['limit', 'window.size']);
     expect(error.message).toMatch(/^thing\(\): invalid options: "limit": .+; "window.size": .+/);
   });
+
+  it('BulwarkConfigError names each unknown option, also in nested objects', () => {
+    const schema = z.object({ limit: z.number(), window: z.object({ size: z.number() }).strict() }).strict();
+    let caught: BulwarkConfigError | undefined;
+    try {
+      parseOptions(schema, { limit: 1, colour: 'red', window: { size: 1, sise: 2 } }, 'thing()');
+    } catch (e) {
+      caught = e as BulwarkConfigError;
+    }
+    // zod decides the order of issues; what matters is that each unknown key is named.
+    expect(caught?.issues).toHaveLength(2);
+    expect(caught?.issues).toEqual(
+      expect.arrayContaining([
+        { field: 'colour', message: 'unknown option' },
+        { field: 'window.sise', message: 'unknown option' },
+      ]),
+    );
+    expect(['colour', 'window.sise']).toContain(caught?.field);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Real servers for the adapter contract: Express 5 and 4, Fastify 5, Koa 3 and 2, each on `listen(0)`, each with
- * the same routes after the guard under test, and each framework's own error handling turning errors into
+ * the same routes after the guard under test (/echo, /created → 201, /fail → 500, /hang never answers, /handled),
+ * and each framework's own error handling turning errors into
  * `500 {"handled": message}` so tests can see that errors reached it.
  */
 import type { AddressInfo } from 'node:net';
@@ -66,6 +67,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     if (options.handler) app.get('/handled', toExpressHandler(options.handler));
     app.get('/echo', (_req, res) => void res.json({ state: pick(res.locals) }));
     app.get('/created', (_req, res) => void res.status(201).send('made'));
+    app.get('/fail', (_req, res) => void res.status(500).send('route failed'));
     app.get('/hang', () => hang.arrived());
     app.use((err: Error, _req: unknown, res: express5.Response, _next: unknown) => {
       res.status(500).json({ handled: err.message });
@@ -84,6 +86,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     if (options.handler) app.get('/handled', toFastifyHandler(options.handler));
     app.get('/echo', async (request) => ({ state: pick(request as unknown as Record<string, unknown>) }));
     app.get('/created', async (_request, reply) => reply.code(201).send('made'));
+    app.get('/fail', async (_request, reply) => reply.code(500).send('route failed'));
     app.get('/hang', (_request, _reply) => {
       hang.arrived();
     });
@@ -117,6 +120,9 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     else if (ctx.path === '/created') {
       ctx.status = 201;
       ctx.body = 'made';
+    } else if (ctx.path === '/fail') {
+      ctx.status = 500;
+      ctx.body = 'route failed';
     } else if (ctx.path === '/hang') {
       hang.arrived();
       await new Promise(() => {});

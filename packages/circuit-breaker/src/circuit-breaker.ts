@@ -1,0 +1,510 @@
+import { z } from 'zod';
+import {
+  BasePolicy,
+  bulwarkChannel,
+  clockSchema,
+  Emitter,
+  isBulwarkError,
+  isPromiseLike,
+  nameSchema,
+  neverAbortedSignal,
+  parseOptions,
+  policyRun,
+  systemClock,
+  type CallOutcome,
+  type Clock,
+  type ExecuteContext,
+  type PolicyFn,
+  type PolicyNext,
+} from '@bulwark/core';
+import { BrokenCircuitError } from './errors.js';
+import { countWindow, type Thresholds, type Window, type WindowFactory } from './windows.js';
+
+/** The breaker's state. `isolated`: held open by hand; `disabled`: passes everything, records nothing. */
+export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated' | 'disabled';
+
+/** How an outcome counts. `ignore`d outcomes count neither way (and give back a half-open trial slot). */
+export type OutcomeClass = 'success' | 'failure' | 'ignore';
+
+/** Open duration: fixed ms, a function of how many times in a row the circuit opened, or a retry `Backoff`. */
+export type OpenDuration =
+  | number
+  | ((opens: number) => number)
+  | { delay(n: number, previousMs: number, random: () => number): number };
+
+/** Options for {@link circuitBreaker}. */
+export interface CircuitBreakerOptions {
+  /** Default `countWindow({ size: 100, minimumCalls: 20 })`. */
+  window?: WindowFactory;
+  /** Failure rate (percent of calls in the window) that opens the circuit. Default 50. */
+  failureRateThreshold?: number;
+  /** A call taking at least this long counts as slow. Default: no slow-call tracking. */
+  slowCallDurationMs?: number;
+  /** Slow-call rate (percent) that opens the circuit. Default 100. */
+  slowCallRateThreshold?: number;
+  /** How long the circuit stays open before a trial. Default 30,000 ms. */
+  openMs?: OpenDuration;
+  /** Half-open trials. */
+  halfOpen?: {
+    /** Trial calls admitted at once. Default 1. */
+    permittedCalls?: number;
+    /** Trial successes needed to close. Default `permittedCalls`. */
+    successThreshold?: number;
+    /** If the trials have not decided by then, open again. Default 60,000 ms. */
+    maxHalfOpenMs?: number;
+  };
+  /**
+   * Classifies outcomes. Default: values succeed; errors fail, except the caller's own abort and other
+   * resilience rejections (bulkhead full, rate limited, another circuit open), which are ignored.
+   */
+  isFailure?: (outcome: CallOutcome<unknown>) => OutcomeClass | boolean;
+  /** State saved by `toJSON()`, e.g. across serverless cold starts. */
+  initialState?: CircuitBreakerSnapshot;
+  clock?: Clock;
+  name?: string;
+}
+
+/** What `toJSON()` saves: the state machine, with times as remaining durations and a wall-clock stamp. */
+export interface CircuitBreakerSnapshot {
+  readonly state: 'closed' | 'open' | 'half-open';
+  /** Times the circuit opened in a row (drives a growing open duration). */
+  readonly opens: number;
+  /** For `open`: ms left at `savedAt`. */
+  readonly remainingMs: number;
+  /** `Date.now()` when saved. */
+  readonly savedAt: number;
+}
+
+/** Sent on every state change, to `onStateChange` and on `bulwark:circuit-breaker:state-change`. */
+export interface StateChangeEvent {
+  readonly name: string | undefined;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+  /** For `open`: how long it stays open. */
+  readonly openMs?: number;
+}
+
+/** A call admitted by `tryAcquire()`. Report exactly one outcome; later reports are ignored. */
+export interface CircuitPermit {
+  success(): void;
+  failure(error?: unknown): void;
+  ignore(): void;
+}
+
+const stateChannel = bulwarkChannel<StateChangeEvent>('circuit-breaker', 'state-change');
+
+const optionsSchema = z
+  .object({
+    window: z
+      .custom<WindowFactory>((w) => typeof (w as WindowFactory | null)?.create === 'function', {
+        message: 'expected consecutive(), countWindow() or timeWindow()',
+      })
+      .optional(),
+    failureRateThreshold: z.number().gt(0).max(100).default(50),
+    slowCallDurationMs: z.number().positive().optional(),
+    slowCallRateThreshold: z.number().gt(0).max(100).default(100),
+    openMs: z
+      .union([
+        z.number().positive().max(2_147_483_647),
+        z.function(),
+        z.custom<{ delay: unknown }>((b) => typeof (b as { delay?: unknown } | null)?.delay === 'function'),
+      ])
+      .default(30_000),
+    halfOpen: z
+      .object({
+        permittedCalls: z.number().int().min(1).max(10_000).default(1),
+        successThreshold: z.number().int().min(1).optional(),
+        maxHalfOpenMs: z.number().positive().default(60_000),
+      })
+      .strict()
+      .default({ permittedCalls: 1, maxHalfOpenMs: 60_000 })
+      .refine((h) => (h.successThreshold ?? h.permittedCalls) <= h.permittedCalls, {
+        message: 'successThreshold cannot exceed permittedCalls',
+        path: ['successThreshold'],
+      }),
+    isFailure: z.function().optional(),
+    initialState: z
+      .object({
+        state: z.enum(['closed', 'open', 'half-open']),
+        opens: z.number().int().min(0),
+        remainingMs: z.number().min(0),
+        savedAt: z.number(),
+      })
+      .optional(),
+    clock: clockSchema.default(systemClock),
+    name: nameSchema.optional(),
+  })
+  .strict();
+
+/** Resilience rejections say nothing about the dependency's health. */
+const notTheDependency = ['BULWARK_BULKHEAD_FULL', 'BULWARK_RATE_LIMITED', 'BULWARK_CIRCUIT_OPEN'];
+
+/** The class behind {@link circuitBreaker}. */
+export class CircuitBreakerPolicy extends BasePolicy {
+  readonly name: string | undefined;
+  readonly #window: Window;
+  /** Recording needs the time: a time window, or slow-call tracking. Otherwise a closed circuit never reads it. */
+  readonly #timed: boolean;
+  readonly #thresholds: Thresholds;
+  readonly #slowMs: number;
+  readonly #openDuration: (opens: number, previous: number) => number;
+  readonly #permitted: number;
+  readonly #successThreshold: number;
+  readonly #maxHalfOpenMs: number;
+  readonly #classify: ((outcome: CallOutcome<unknown>) => OutcomeClass | boolean) | undefined;
+  readonly #clock: Clock;
+  #state: CircuitState = 'closed';
+  /** Bumped on every transition: outcomes of calls admitted under another generation are dropped. */
+  #generation = 0;
+  #opens = 0;
+  #lastOpenMs = 0;
+  #openUntil = 0;
+  #halfOpenSince = 0;
+  #trials = 0;
+  #trialSuccesses = 0;
+  #trialFailures = 0;
+  #isolations = 0;
+  #disables = 0;
+  // Outcome callbacks for the current generation, shared by every call that needs nothing else recorded.
+  #sharedSuccess!: () => void;
+  #sharedFailure!: (error: unknown) => void;
+  readonly #changed = new Emitter<StateChangeEvent>(stateChannel);
+  /** On every state change; returns an unsubscribe function. */
+  readonly onStateChange = this.#changed.on;
+
+  constructor(options: CircuitBreakerOptions = {}) {
+    super();
+    const o = parseOptions(optionsSchema, options, 'circuitBreaker()');
+    this.name = o.name;
+    const window = options.window ?? countWindow({ size: 100, minimumCalls: 20 });
+    this.#window = window.create();
+    this.#thresholds = { failureRate: o.failureRateThreshold, slowCallRate: o.slowCallRateThreshold };
+    this.#slowMs = o.slowCallDurationMs ?? Infinity;
+    this.#timed = window.needsTime === true || this.#slowMs !== Infinity;
+    const open = options.openMs ?? 30_000;
+    this.#openDuration =
+      typeof open === 'number'
+        ? () => open
+        : typeof open === 'function'
+          ? (n) => open(n)
+          : (n, previous) => open.delay(n, previous, Math.random);
+    this.#permitted = o.halfOpen.permittedCalls;
+    this.#successThreshold = o.halfOpen.successThreshold ?? o.halfOpen.permittedCalls;
+    this.#maxHalfOpenMs = o.halfOpen.maxHalfOpenMs;
+    this.#classify = options.isFailure;
+    this.#clock = o.clock;
+    this.#shareCallbacks();
+    if (o.initialState !== undefined) this.#restore(o.initialState);
+  }
+
+  /** Builds the current generation's shared outcome callbacks (once per transition, not once per call). */
+  #shareCallbacks(): void {
+    const generation = this.#generation;
+    this.#sharedSuccess = () => this.#record(generation, 'success', 0);
+    this.#sharedFailure = (error) => this.#record(generation, this.#classOf({ kind: 'error', error }, undefined), 0);
+  }
+
+  /** The state now (an open circuit whose time is up reads `half-open`). */
+  get state(): CircuitState {
+    this.#tick(this.#clock.now());
+    return this.#state;
+  }
+
+  /** Ms until a call may be admitted: 0 when one would be now; `Infinity` while isolated. */
+  get retryAfterMs(): number {
+    const now = this.#clock.now();
+    this.#tick(now);
+    if (this.#state === 'isolated') return Infinity;
+    if (this.#state === 'open') return this.#openUntil - now;
+    if (this.#state === 'half-open' && this.#trials >= this.#permitted) {
+      return Math.max(0, this.#halfOpenSince + this.#maxHalfOpenMs - now);
+    }
+    return 0;
+  }
+
+  /** What the window holds now. */
+  get counts(): { calls: number; failures: number; slow: number } {
+    return this.#window.counts(this.#clock.now());
+  }
+
+  // ---- admission ----
+
+  /** Time-driven transitions: open → half-open when its time is up; half-open → open if trials never report. */
+  #tick(now: number): void {
+    if (this.#state === 'open' && now >= this.#openUntil) this.#toHalfOpen(now);
+    else if (this.#state === 'half-open' && now - this.#halfOpenSince >= this.#maxHalfOpenMs) {
+      this.#toOpen(now);
+      if (now >= this.#openUntil) this.#toHalfOpen(now);
+    }
+  }
+
+  /** Admits a call (returns its generation) or throws `BrokenCircuitError`. */
+  #admit(now: number): number {
+    this.#tick(now);
+    switch (this.#state) {
+      case 'closed':
+      case 'disabled':
+        return this.#generation;
+      case 'half-open':
+        if (this.#trials < this.#permitted) {
+          this.#trials++;
+          return this.#generation;
+        }
+        throw new BrokenCircuitError('half-open', Math.max(0, this.#halfOpenSince + this.#maxHalfOpenMs - now));
+      case 'open':
+        throw new BrokenCircuitError('open', this.#openUntil - now);
+      case 'isolated':
+        throw new BrokenCircuitError('isolated', undefined);
+    }
+  }
+
+  // ---- outcomes ----
+
+  #classOf(outcome: CallOutcome<unknown>, ctx: ExecuteContext | undefined): OutcomeClass {
+    if (this.#classify !== undefined) {
+      const c = this.#classify(outcome);
+      return c === true ? 'failure' : c === false ? 'success' : c;
+    }
+    if (outcome.kind === 'value') return 'success';
+    const e = outcome.error;
+    if (ctx !== undefined && ctx.signal !== neverAbortedSignal && ctx.signal.aborted && e === ctx.signal.reason) {
+      return 'ignore';
+    }
+    if (isBulwarkError(e) && notTheDependency.includes(e.code)) return 'ignore';
+    return 'failure';
+  }
+
+  /** Records a finished call admitted under `generation`. */
+  #record(generation: number, cls: OutcomeClass, started: number): void {
+    if (generation !== this.#generation) return; // admitted under an earlier state: never drives a transition
+    const state = this.#state;
+    if (state === 'disabled' || state === 'isolated' || state === 'open') return;
+    if (state === 'half-open') {
+      if (cls === 'ignore') this.#trials--; // its slot goes to another trial
+      else if (cls === 'success') {
+        if (++this.#trialSuccesses >= this.#successThreshold) this.#toClosed();
+      } else if (this.#permitted - ++this.#trialFailures < this.#successThreshold) this.#toOpen(this.#clock.now());
+      return;
+    }
+    if (cls === 'ignore') return;
+    const now = this.#timed ? this.#clock.now() : 0;
+    const slow = this.#slowMs !== Infinity && now - started >= this.#slowMs;
+    this.#window.record(cls === 'failure', slow, now);
+    if ((cls === 'failure' || slow) && this.#window.shouldOpen(now, this.#thresholds)) this.#toOpen(this.#clock.now());
+  }
+
+  // ---- transitions ----
+
+  #set(to: CircuitState, openMs?: number): void {
+    const from = this.#state;
+    this.#state = to;
+    this.#generation++;
+    this.#shareCallbacks();
+    if (this.#changed.active && from !== to) {
+      this.#changed.emit(openMs === undefined ? { name: this.name, from, to } : { name: this.name, from, to, openMs });
+    }
+  }
+
+  #toOpen(now: number): void {
+    this.#opens++;
+    const ms = Math.max(0, this.#openDuration(this.#opens, this.#lastOpenMs));
+    this.#lastOpenMs = ms;
+    this.#openUntil = now + ms;
+    this.#set('open', ms);
+  }
+
+  #toHalfOpen(now: number): void {
+    this.#halfOpenSince = now;
+    this.#trials = this.#trialSuccesses = this.#trialFailures = 0;
+    this.#set('half-open');
+  }
+
+  #toClosed(): void {
+    this.#opens = 0;
+    this.#lastOpenMs = 0;
+    this.#window.reset();
+    this.#set('closed');
+  }
+
+  // ---- public API ----
+
+  [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
+    let now = 0;
+    let generation: number;
+    if (this.#state === 'closed') {
+      // The common case needs no time unless slow calls or a time window are measured.
+      generation = this.#generation;
+      if (this.#timed) now = this.#clock.now();
+    } else {
+      now = this.#clock.now();
+      generation = this.#admit(now);
+      if (this.#state === 'disabled') return next(fn, ctx);
+    }
+    let result: T | PromiseLike<T>;
+    try {
+      result = next(fn, ctx);
+    } catch (error) {
+      this.#record(generation, this.#classOf({ kind: 'error', error }, ctx), now);
+      throw error;
+    }
+    if (!isPromiseLike<T>(result)) {
+      this.#record(generation, this.#classOf({ kind: 'value', value: result }, ctx), now);
+      return result;
+    }
+    // Observe the outcome on a side reaction and hand the caller the function's own promise: the breaker never
+    // changes an outcome, so it need not rethrow (a throw in a reaction, and the rejected promise it makes, cost
+    // more than the rest of the failure path). Reactions run in order, so this records before the caller resumes.
+    if (generation === this.#generation && !this.#timed && this.#classify === undefined && ctx.signal === neverAbortedSignal) {
+      // Nothing call-specific to record (no timing, no custom classes, no caller abort to tell apart).
+      result.then(this.#sharedSuccess, this.#sharedFailure);
+      return result;
+    }
+    result.then(
+      (value) => {
+        this.#record(generation, this.#classify === undefined ? 'success' : this.#classOf({ kind: 'value', value }, ctx), now);
+      },
+      (error: unknown) => {
+        this.#record(generation, this.#classOf({ kind: 'error', error }, ctx), now);
+      },
+    );
+    return result;
+  }
+
+  /**
+   * Admits a call for code that cannot be wrapped in `execute`: returns a permit to report its outcome on, or
+   * `undefined` if the circuit refuses it (`retryAfterMs` then says for how long).
+   *
+   * @example
+   * ```ts
+   * const permit = breaker.tryAcquire();
+   * if (!permit) return reply.code(503).send();
+   * stream.on('end', () => permit.success()).on('error', (e) => permit.failure(e));
+   * ```
+   */
+  tryAcquire(): CircuitPermit | undefined {
+    const now = this.#clock.now();
+    let generation: number;
+    try {
+      generation = this.#admit(now);
+    } catch {
+      return undefined;
+    }
+    let reported = false;
+    const report = (outcome: CallOutcome<unknown> | 'ignore') => {
+      if (reported) return;
+      reported = true;
+      this.#record(generation, outcome === 'ignore' ? 'ignore' : this.#classOf(outcome, undefined), now);
+    };
+    return {
+      success: () => report({ kind: 'value', value: undefined }),
+      failure: (error?: unknown) => report({ kind: 'error', error: error ?? new Error('failure') }),
+      ignore: () => report('ignore'),
+    };
+  }
+
+  /**
+   * Holds the circuit open by hand (calls fail with `BrokenCircuitError`, state `isolated`) until every handle
+   * returned is disposed; then it closes.
+   *
+   * @example
+   * ```ts
+   * const maintenance = breaker.isolate();
+   * await migrate();
+   * maintenance.dispose();
+   * ```
+   */
+  isolate(): { dispose(): void } {
+    if (this.#isolations++ === 0) this.#set('isolated');
+    return this.#handle(() => {
+      if (--this.#isolations === 0) this.#toClosed();
+    });
+  }
+
+  /**
+   * Stops the breaker from judging: every call passes and nothing is recorded, until every handle is disposed
+   * (then it starts closed with an empty window).
+   */
+  disable(): { dispose(): void } {
+    if (this.#disables++ === 0) this.#set('disabled');
+    return this.#handle(() => {
+      if (--this.#disables === 0) this.#toClosed();
+    });
+  }
+
+  #handle(release: () => void): { dispose(): void } {
+    let disposed = false;
+    return {
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        release();
+      },
+    };
+  }
+
+  /** Closes the circuit and forgets the window (isolations and disables are released too). */
+  reset(): void {
+    this.#isolations = 0;
+    this.#disables = 0;
+    this.#toClosed();
+  }
+
+  /**
+   * The state to carry across processes (e.g. serverless cold starts): pass it back as `initialState`. The
+   * window's contents are not carried; an isolated or disabled breaker saves as closed.
+   */
+  toJSON(): CircuitBreakerSnapshot {
+    const now = this.#clock.now();
+    this.#tick(now);
+    const state = this.#state === 'open' || this.#state === 'half-open' ? this.#state : 'closed';
+    return {
+      state,
+      opens: this.#opens,
+      remainingMs: state === 'open' ? Math.max(0, this.#openUntil - now) : 0,
+      savedAt: Date.now(),
+    };
+  }
+
+  #restore(s: CircuitBreakerSnapshot): void {
+    const now = this.#clock.now();
+    this.#opens = s.opens;
+    if (s.state === 'open') {
+      const left = s.remainingMs - Math.max(0, Date.now() - s.savedAt);
+      this.#state = 'open';
+      this.#openUntil = now + Math.max(0, left);
+    } else if (s.state === 'half-open') {
+      // The trials of the process that saved it are gone; admit fresh ones.
+      this.#state = 'half-open';
+      this.#halfOpenSince = now;
+    }
+  }
+}
+
+/**
+ * A circuit breaker. While the failure rate (or slow-call rate) in its window stays under the thresholds, calls
+ * pass (`closed`). Past them the circuit `open`s: calls fail at once with {@link BrokenCircuitError} carrying
+ * `retryAfterMs`. After `openMs` it is `half-open`: `permittedCalls` trials run, other calls are refused at once; if
+ * `successThreshold` trials succeed it closes, otherwise it opens again (for longer, if `openMs` grows).
+ *
+ * Outcomes of calls admitted before a transition never cause another: a slow success from the closed state cannot
+ * close a circuit that has since opened and gone half-open (opossum's bug; gobreaker's generation tokens).
+ *
+ * @throws {@link BulwarkConfigError} for bad options.
+ *
+ * @example
+ * ```ts
+ * const breaker = circuitBreaker({
+ *   window: timeWindow({ seconds: 30, minimumCalls: 20 }),
+ *   failureRateThreshold: 50,
+ *   slowCallDurationMs: 2_000,
+ *   slowCallRateThreshold: 80,
+ *   openMs: (opens) => Math.min(60_000, 5_000 * 2 ** (opens - 1)),
+ *   halfOpen: { permittedCalls: 3, successThreshold: 2 },
+ * });
+ * breaker.onStateChange(({ from, to }) => log.warn({ from, to }, 'payments circuit'));
+ * const res = await breaker.execute(({ signal }) => fetch(PAYMENTS_URL, { signal }));
+ * ```
+ */
+export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreakerPolicy {
+  return new CircuitBreakerPolicy(options);
+}

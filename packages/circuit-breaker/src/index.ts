@@ -1,0 +1,31 @@
+// ---- Policy ----
+export {
+  circuitBreaker,
+  CircuitBreakerPolicy,
+  type CircuitBreakerOptions,
+  type CircuitBreakerSnapshot,
+  type CircuitPermit,
+  type CircuitState,
+  type OpenDuration,
+  type OutcomeClass,
+  type StateChangeEvent,
+} from './circuit-breaker.js';
+
+// ---- Windows ----
+export {
+  consecutive,
+  countWindow,
+  timeWindow,
+  type CountWindowOptions,
+  type Thresholds,
+  type TimeWindowOptions,
+  type Window,
+  type WindowCounts,
+  type WindowFactory,
+} from './windows.js';
+
+// ---- HTTP shedding (neutral guard; mount with ./express, ./fastify, ./koa) ----
+export { shedWhenOpenGuard, type ShedWhenOpenOptions } from './shed-when-open.js';
+
+// ---- Errors ----
+export { BrokenCircuitError, isBrokenCircuitError } from './errors.js';

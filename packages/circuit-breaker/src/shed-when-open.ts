@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { parseOptions } from '@bulwark/core';
+import type { Guard, RespondOutcome } from '@bulwark/http';
+import type { CircuitBreakerPolicy } from './circuit-breaker.js';
+
+/** Options for the shedding middleware. */
+export interface ShedWhenOpenOptions {
+  /** The breaker guarding this route group. */
+  breaker: CircuitBreakerPolicy;
+  /** Which finished responses count as failures. Default: status ≥ 500. */
+  isFailure?: (status: number) => boolean;
+  /** Replaces the 503 response; gets the ms until a trial may be admitted. */
+  respond?: (retryAfterMs: number) => Omit<RespondOutcome, 'kind'>;
+}
+
+const optionsSchema = z
+  .object({
+    breaker: z.custom<CircuitBreakerPolicy>((b) => typeof (b as CircuitBreakerPolicy | null)?.tryAcquire === 'function', {
+      message: 'expected a circuitBreaker()',
+    }),
+    isFailure: z.function().optional(),
+    respond: z.function().optional(),
+  })
+  .strict();
+
+/**
+ * The neutral shedding guard: while the breaker refuses calls, requests get 503 with `Retry-After` and an RFC 9457
+ * body without reaching the route; admitted requests report their final status (5xx = failure by default; a
+ * client that went away counts neither way). Mount it with `shedWhenOpen()` from `@bulwark/circuit-breaker/express`,
+ * `/fastify` or `/koa`.
+ *
+ * @example
+ * ```ts
+ * import { toExpress } from '@bulwark/http/express';
+ * router.use(toExpress(shedWhenOpenGuard({ breaker })));
+ * ```
+ */
+export function shedWhenOpenGuard(options: ShedWhenOpenOptions): Guard {
+  const o = parseOptions(optionsSchema, options, 'shedWhenOpen()');
+  const breaker = o.breaker;
+  const isFailure = options.isFailure ?? ((status: number) => status >= 500);
+  const respond =
+    options.respond ??
+    ((retryAfterMs: number): Omit<RespondOutcome, 'kind'> => ({
+      status: 503,
+      headers: {
+        'retry-after': Number.isFinite(retryAfterMs) ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : 60,
+        'content-type': 'application/problem+json',
+        'cache-control': 'no-store',
+      },
+      body: {
+        type: 'https://bulwark.dev/problems#circuit-open',
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'A dependency of this route is failing; retry later.',
+      },
+    }));
+  return () => {
+    const permit = breaker.tryAcquire();
+    if (permit === undefined) return { kind: 'respond', ...respond(breaker.retryAfterMs) };
+    return {
+      kind: 'next',
+      after: (status, aborted) => {
+        if (aborted) permit.ignore();
+        else if (isFailure(status)) permit.failure();
+        else permit.success();
+      },
+    };
+  };
+}
