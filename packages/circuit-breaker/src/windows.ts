@@ -187,8 +187,14 @@ export function timeWindow(options: TimeWindowOptions): WindowFactory {
           const b = ((second % size) + size) % size;
           bucketCalls[b]!++;
           calls++;
-          if (failed) (bucketFailures[b]!++, failures++);
-          if (isSlow) (bucketSlow[b]!++, slow++);
+          if (failed) {
+            bucketFailures[b]!++;
+            failures++;
+          }
+          if (isSlow) {
+            bucketSlow[b]!++;
+            slow++;
+          }
         },
         shouldOpen(now, t) {
           advance(now);
