@@ -215,7 +215,9 @@ export class RetryPolicy extends BasePolicy {
       previousDelay = delayMs;
       if (delayMs > 0) {
         try {
-          await sleep(delayMs, ctx.signal, this.#clock);
+          // Pushback is padded by 1 ms: Node timers run on the loop's cached time and can fire a hair early, and
+          // arriving before an open circuit's deadline would only be refused again.
+          await sleep(source === 'retry-after' ? delayMs + 1 : delayMs, ctx.signal, this.#clock);
         } catch (abortReason) {
           if (this.#gaveUp.active) this.#gaveUp.emit({ name: this.name, attempts: attempt - 1, reason: 'aborted', outcome });
           throw abortReason;

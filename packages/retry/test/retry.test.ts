@@ -131,7 +131,7 @@ describe('retry', () => {
       [2_000, 'retry-after'],
       [5_000, 'retry-after'],
     ]);
-    expect(r.at).toBe(7_000);
+    expect(r.at).toBe(7_002); // each pushback wait is padded by 1 ms
   });
 
   it("waits for a Bulwark error's retryAfterMs (e.g. an open circuit)", async () => {
@@ -145,7 +145,7 @@ describe('retry', () => {
         return 'closed again';
       }),
     );
-    expect(r).toEqual({ value: 'closed again', at: 750 });
+    expect(r).toEqual({ value: 'closed again', at: 751 });
   });
 
   it('with retryAfter: false the hint is ignored', async () => {

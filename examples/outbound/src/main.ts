@@ -1,0 +1,3 @@
+import { runScenario } from './run.js';
+
+await runScenario();
