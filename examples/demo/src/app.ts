@@ -1,14 +1,22 @@
 /**
  * The demo service: every Bulwark primitive built so far, mounted on one Express app.
  *
- * - `requestId()` from @bulwark/http: every response carries X-Request-Id.
- * - a neutral guard (the same code would mount on Fastify or Koa) that resolves the client address the safe way.
- * - `/quote`: an outbound call to a deliberately slow, flaky upstream, under `compose(fallback, timeout)`.
+ * - inbound: `loadShedding` with an adaptive concurrency limit (503 when overloaded), `requestId()`, and a
+ *   framework-free guard that resolves the client address the safe way.
+ * - `/quote`: an outbound call to a deliberately slow, flaky upstream under
+ *   `compose(fallback, retry, circuitBreaker, bulkhead, timeout)`.
+ * - `/payments/*`: a route group shed with 503 by `shedWhenOpen` while its 5xx responses have its breaker open.
+ * - `/status`: the live state of the limiter, breakers and bulkhead.
  */
 import express from 'express';
+import { adaptiveLimit, bulkhead } from '@bulwark/bulkhead';
+import { loadShedding } from '@bulwark/bulkhead/express';
+import { circuitBreaker, consecutive, isBrokenCircuitError } from '@bulwark/circuit-breaker';
+import { shedWhenOpen } from '@bulwark/circuit-breaker/express';
 import { compose, fallback, isTimeoutError, timeout } from '@bulwark/core';
 import { clientIpResolver, ipKey, type Guard } from '@bulwark/http';
 import { requestId, toExpress } from '@bulwark/http/express';
+import { exponential, retry, retryBudget } from '@bulwark/retry';
 
 export interface DemoOptions {
   /** Proxies to trust for X-Forwarded-For (default: none). */
@@ -25,6 +33,10 @@ function text(value: unknown, otherwise: string): string {
 export function createApp(options: DemoOptions = {}): express.Express {
   const app = express();
   const ipOf = clientIpResolver({ trustProxy: options.trustProxy ?? false });
+
+  // Inbound: shed load beyond what the service is handling well, before doing any work.
+  const inbound = adaptiveLimit({ algorithm: 'gradient', initialLimit: 50, minLimit: 10, maxLimit: 500, name: 'inbound' });
+  app.use(loadShedding({ limiter: inbound }));
 
   // Framework-free middleware: decide the client's address once, hand it to every route.
   const clientAddress: Guard = (req) => {
@@ -48,15 +60,20 @@ export function createApp(options: DemoOptions = {}): express.Express {
     res.on('close', () => clearTimeout(timer));
   });
 
-  // The outbound policy: a deadline, and a cached answer when the deadline passes or the upstream fails.
-  const deadline = timeout(options.timeoutMs ?? 200, { name: 'quote-upstream' });
+  // Outbound: a cached answer when all else fails; one retry (within a budget); a breaker; at most 8 calls in
+  // flight; a deadline per attempt.
+  const quoteBreaker = circuitBreaker({ name: 'quote-upstream', window: consecutive(5), openMs: 10_000 });
+  const quotePool = bulkhead({ name: 'quote-upstream', maxConcurrent: 8, maxQueue: 16, queueTimeoutMs: 1_000 });
   const policy = compose(
     fallback((error: unknown) => ({
       quote: 'Cached: the upstream was slow or down.',
       source: 'fallback' as const,
-      reason: isTimeoutError(error) ? 'timeout' : String((error as Error).message),
+      reason: isTimeoutError(error) ? 'timeout' : isBrokenCircuitError(error) ? 'circuit open' : String((error as Error).message),
     })),
-    deadline,
+    retry({ maxAttempts: 2, backoff: exponential({ baseMs: 20, maxMs: 100 }), budget: retryBudget(), name: 'quote-upstream' }),
+    quoteBreaker,
+    quotePool,
+    timeout(options.timeoutMs ?? 200, { name: 'quote-upstream' }),
   );
 
   app.get('/quote', async (req, res) => {
@@ -76,6 +93,25 @@ export function createApp(options: DemoOptions = {}): express.Express {
     res.json({ ...result, elapsedMs: Math.round(performance.now() - started), requestId: res.locals.requestId });
   });
 
+  // A route group protected by its own breaker: three 5xx in a row open it, and then the group answers 503 at
+  // once (with Retry-After) instead of piling onto a failing dependency.
+  const payments = express.Router();
+  const paymentsBreaker = circuitBreaker({ name: 'payments', window: consecutive(3), openMs: 15_000 });
+  payments.use(shedWhenOpen({ breaker: paymentsBreaker }));
+  payments.get('/charge', (req, res) => {
+    if (req.query.fail === '1') res.status(502).json({ error: 'payment provider failed' });
+    else res.json({ charged: true });
+  });
+  app.use('/payments', payments);
+
+  app.get('/status', (_req, res) => {
+    res.json({
+      inbound: { limit: inbound.limit, active: inbound.active },
+      quoteUpstream: { breaker: quoteBreaker.state, active: quotePool.active, queued: quotePool.queued },
+      payments: { breaker: paymentsBreaker.state, retryAfterMs: Math.round(paymentsBreaker.retryAfterMs) },
+    });
+  });
+
   app.get('/', (req, res) => {
     const base = `${req.protocol}://${req.get('host')}`;
     res.type('text/plain').send(`${tryThese(base).join('\n')}\n`);
@@ -86,10 +122,13 @@ export function createApp(options: DemoOptions = {}): express.Express {
 /** Commands worth trying against a running demo, with what each shows. */
 export function tryThese(base: string): string[] {
   return [
-    `curl -i ${base}/whoami                # client address, its rate-limit key, the request id`,
-    `curl -i ${base}/whoami -H 'x-forwarded-for: 1.2.3.4'   # spoofed header ignored: no proxy trusted`,
-    `curl -i ${base}/quote                 # upstream answers in 50 ms: source "live"`,
-    `curl -i '${base}/quote?delay=1000'    # upstream too slow: timeout at 200 ms, source "fallback"`,
-    `curl -i '${base}/quote?fail=1'        # upstream fails: source "fallback"`,
+    `curl -i ${base}/whoami                 # client address, its rate-limit key, the request id`,
+    `curl -i ${base}/whoami -H 'x-forwarded-for: 1.2.3.4'    # spoofed header ignored: no proxy trusted`,
+    `curl -i ${base}/quote                  # upstream answers in 50 ms: source "live"`,
+    `curl -i '${base}/quote?delay=1000'     # too slow: timeout at 200 ms, one retry, then source "fallback"`,
+    `curl -i '${base}/quote?fail=1'         # upstream fails: retried, then "fallback"; 5 in a row open its circuit`,
+    `curl -i '${base}/payments/charge?fail=1'   # 502; three in a row open the payments circuit...`,
+    `curl -i ${base}/payments/charge        # ...and then the whole group answers 503 + Retry-After at once`,
+    `curl -s ${base}/status                 # adaptive inbound limit, breakers, bulkhead`,
   ];
 }

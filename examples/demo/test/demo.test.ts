@@ -16,10 +16,13 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
+const json = async (path: string) => (await (await fetch(`${base}${path}`)).json()) as Record<string, unknown>;
+
 describe('demo service', () => {
   it('lists what to try', async () => {
     const text = await (await fetch(base)).text();
     expect(text).toContain('/quote?delay=1000');
+    expect(text).toContain('/payments/charge');
   });
 
   it('whoami: socket address, ignores a spoofed X-Forwarded-For, echoes the request id', async () => {
@@ -29,12 +32,18 @@ describe('demo service', () => {
   });
 
   it('quote: live when the upstream is quick, fallback on timeout and on failure', async () => {
-    const live = (await (await fetch(`${base}/quote?delay=10`)).json()) as Record<string, unknown>;
-    expect(live.source).toBe('live');
-    const slow = (await (await fetch(`${base}/quote?delay=2000`)).json()) as Record<string, unknown>;
+    expect((await json('/quote?delay=10')).source).toBe('live');
+    const slow = await json('/quote?delay=2000');
     expect(slow).toMatchObject({ source: 'fallback', reason: 'timeout' });
     expect(slow.elapsedMs).toBeLessThan(2000);
-    const failed = (await (await fetch(`${base}/quote?fail=1`)).json()) as Record<string, unknown>;
-    expect(failed).toMatchObject({ source: 'fallback', reason: 'upstream answered 503' });
+    expect(await json('/quote?fail=1')).toMatchObject({ source: 'fallback', reason: 'upstream answered 503' });
+  });
+
+  it('payments: three 502s open its circuit, then the group is shed with 503 + Retry-After', async () => {
+    for (let i = 0; i < 3; i++) expect((await fetch(`${base}/payments/charge?fail=1`)).status).toBe(502);
+    const shed = await fetch(`${base}/payments/charge`);
+    expect(shed.status).toBe(503);
+    expect(Number(shed.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await json('/status')).toMatchObject({ payments: { breaker: 'open' }, inbound: { active: 1 } });
   });
 });
