@@ -32,6 +32,31 @@ describe('circuit breaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
+  it('calls pending from the closed state that succeed while it is open do not close it (opossum#381)', async () => {
+    const { clock } = manualClock();
+    const breaker = circuitBreaker({ window: consecutive(2), openMs: 1_000, clock });
+    const finish: (() => void)[] = [];
+    const pending = Array.from({ length: 3 }, () => breaker.execute(() => new Promise<string>((r) => finish.push(() => r('late')))));
+    await breaker.execute(fail).catch(() => {});
+    await breaker.execute(fail).catch(() => {});
+    expect(breaker.state).toBe('open');
+    finish.forEach((f) => f());
+    await Promise.all(pending);
+    expect(breaker.state).toBe('open');
+    await expect(breaker.execute(ok)).rejects.toMatchObject({ state: 'open' });
+  });
+
+  it('holds no timers, whatever it goes through (opossum keeps intervals per breaker until shutdown)', async () => {
+    const clock = new VirtualClock();
+    const breaker = circuitBreaker({ window: timeWindow({ seconds: 5, minimumCalls: 1 }), slowCallDurationMs: 10, openMs: 50, clock });
+    await breaker.execute(fail).catch(() => {});
+    expect(breaker.state).toBe('open');
+    await clock.advance(50);
+    await breaker.execute(ok);
+    expect(breaker.state).toBe('closed');
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('time window: failures from before an idle gap do not count (cockatiel#64 counts failures from minutes ago)', async () => {
     const { clock, advance } = manualClock();
     const breaker = circuitBreaker({ window: timeWindow({ seconds: 10, minimumCalls: 5 }), failureRateThreshold: 50, clock });
