@@ -3,7 +3,7 @@ import { bulkhead, loadSheddingGuard } from '@bulwark/bulkhead';
 import * as expressAdapter from '@bulwark/bulkhead/express';
 import * as fastifyAdapter from '@bulwark/bulkhead/fastify';
 import * as koaAdapter from '@bulwark/bulkhead/koa';
-import { frameworks, serve, type TestServer } from '../../http/test/servers.js';
+import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
 afterEach(async () => {

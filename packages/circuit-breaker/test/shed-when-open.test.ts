@@ -3,7 +3,7 @@ import { circuitBreaker, consecutive, shedWhenOpenGuard } from '@bulwark/circuit
 import * as expressAdapter from '@bulwark/circuit-breaker/express';
 import * as fastifyAdapter from '@bulwark/circuit-breaker/fastify';
 import * as koaAdapter from '@bulwark/circuit-breaker/koa';
-import { frameworks, serve, type TestServer } from '../../http/test/servers.js';
+import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
 afterEach(async () => {

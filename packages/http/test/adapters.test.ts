@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Guard, Outcome, RequestView } from '@bulwark/http';
 import { requestIdGuard } from '@bulwark/http';
 import { toExpress } from '@bulwark/http/express';
-import { frameworks, serve, type TestServer } from './servers.js';
+import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
 afterEach(async () => {
