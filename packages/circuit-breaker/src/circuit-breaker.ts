@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   BasePolicy,
   bulwarkChannel,
+  callFunction,
   clockSchema,
   Emitter,
   isBulwarkError,
@@ -200,7 +201,12 @@ export class CircuitBreakerPolicy extends BasePolicy {
   /** Builds the current generation's shared outcome callbacks (once per transition, not once per call). */
   #shareCallbacks(): void {
     const generation = this.#generation;
-    this.#sharedSuccess = () => this.#record(generation, 'success', 0);
+    const window = this.#window;
+    this.#sharedSuccess = () => {
+      // A success in the closed state only feeds the window (it can never open the circuit).
+      if (generation === this.#generation && this.#state === 'closed') window.record(false, false, 0);
+      else this.#record(generation, 'success', 0);
+    };
     this.#sharedFailure = (error) => this.#record(generation, this.#classOf({ kind: 'error', error }, undefined), 0);
   }
 
@@ -342,7 +348,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
     }
     let result: T | PromiseLike<T>;
     try {
-      result = next(fn, ctx);
+      result = next === callFunction ? fn(ctx) : next(fn, ctx);
     } catch (error) {
       this.#record(generation, this.#classOf({ kind: 'error', error }, ctx), now);
       throw error;
