@@ -132,7 +132,7 @@ const bulkheadSuite = httpOnly ? {} : await microSuite('bulkhead', [
   'cockatiel bulkhead, slot free',
 ]);
 
-const rounds = quick ? 1 : 5;
+const rounds = quick ? 1 : 7;
 const seconds = quick ? 2 : 4;
 const http = {};
 const modes = (process.env.MODES ?? 'bare,guard,handwritten').split(',');
@@ -146,7 +146,13 @@ for (const framework of (process.env.FRAMEWORKS ?? 'express,fastify,koa').split(
   http[framework] = Object.fromEntries(
     modes.map((m) => [
       m,
-      { rps: median(samples[m].map((s) => s.rps)), cpu: median(samples[m].map((s) => s.cpuPerRequest)) },
+      {
+        rps: median(samples[m].map((s) => s.rps)),
+        cpu: median(samples[m].map((s) => s.cpuPerRequest)),
+        // Paired with the bare server of the same round: drift within a round cancels out.
+        cpuRatio: samples.bare ? median(samples[m].map((s, i) => samples.bare[i].cpuPerRequest / s.cpuPerRequest)) : NaN,
+        rpsRatio: samples.bare ? median(samples[m].map((s, i) => s.rps / samples.bare[i].rps)) : NaN,
+      },
     ]),
   );
   const r = http[framework];
@@ -232,24 +238,25 @@ const lines = [
   '',
   '## HTTP adapters: a no-op guard vs the bare framework',
   '',
-  `autocannon, 16 connections, ${rounds} rotating rounds of ${seconds} s per side, medians; ` +
+  `autocannon, 16 connections, ${rounds} rotating rounds of ${seconds} s per side; ` +
     (pin ? `server pinned to core ${cores - 1}, load generator to the others.` : 'server and load generator share every core.'),
   '',
   'Two measures. Throughput is what the goal names, but on two cores the load generator\'s scheduling swings it by',
   'several percent between identical runs. The server\'s CPU time per request (`process.cpuUsage()` over the',
   'measured window) is steadier; a CPU-bound server\'s throughput is its inverse, so the CPU ratio below is',
-  '"bare CPU ÷ guarded CPU": the throughput the guard allows, relative to the bare framework.',
+  '"bare CPU ÷ guarded CPU": the throughput the guard allows, relative to the bare framework. Ratios are paired:',
+  'each round measures every side back to back, the ratio is taken within the round, and the median of the rounds',
+  'is shown, so drift between rounds cancels out. The req/s and CPU columns are medians of the rounds.',
   '',
   '| framework | bare | Bulwark no-op guard | hand-written no-op middleware | guard, by CPU (goal ≥ 0.97×) | guard, by req/s | hand-written, by CPU |',
   '|---|---:|---:|---:|---|---:|---:|',
   ...Object.entries(http).map(([fw, r]) => {
     // A mode left out with MODES= shows as a dash.
     const cell = (m) => (r[m] ? `${r[m].rps.toFixed(0)} req/s, ${r[m].cpu.toFixed(1)} µs CPU` : '—');
-    const ratio = (a, b) => (a && b ? x(a / b) : '—');
-    const byCpu = r.bare && r.guard ? r.bare.cpu / r.guard.cpu : NaN;
+    const byCpu = r.guard ? r.guard.cpuRatio : NaN;
     return (
       `| ${fw} | ${cell('bare')} | ${cell('guard')} | ${cell('handwritten')} | ${x(byCpu)} ${verdict(byCpu >= 0.97)} | ` +
-      `${ratio(r.guard?.rps, r.bare?.rps)} | ${ratio(r.bare?.cpu, r.handwritten?.cpu)} |`
+      `${r.guard ? x(r.guard.rpsRatio) : '—'} | ${r.handwritten ? x(r.handwritten.cpuRatio) : '—'} |`
     );
   }),
   '',

@@ -202,7 +202,10 @@ export class RetryPolicy extends BasePolicy {
       } else {
         delayMs = Math.max(0, this.#delay(outcome, attempt - 1, previousDelay));
       }
-      if (this.#maxElapsedMs !== Infinity && this.#clock.now() + delayMs - startedAt > this.#maxElapsedMs) {
+      // Pushback is padded by 1 ms: Node timers run on the loop's cached time and can fire a hair early, and arriving
+      // before an open circuit's deadline would only be refused again.
+      const waitMs = source === 'retry-after' && delayMs > 0 ? delayMs + 1 : delayMs;
+      if (this.#maxElapsedMs !== Infinity && this.#clock.now() + waitMs - startedAt > this.#maxElapsedMs) {
         return this.#giveUp(outcome, attempt - 1, 'max-elapsed') as T;
       }
       if (this.#budget !== undefined && !this.#budget.tryAcquireRetry()) {
@@ -213,11 +216,9 @@ export class RetryPolicy extends BasePolicy {
         this.#retried.emit({ name: this.name, attempt, delayMs, delaySource: source, outcome });
       }
       previousDelay = delayMs;
-      if (delayMs > 0) {
+      if (waitMs > 0) {
         try {
-          // Pushback is padded by 1 ms: Node timers run on the loop's cached time and can fire a hair early, and
-          // arriving before an open circuit's deadline would only be refused again.
-          await sleep(source === 'retry-after' ? delayMs + 1 : delayMs, ctx.signal, this.#clock);
+          await sleep(waitMs, ctx.signal, this.#clock);
         } catch (abortReason) {
           if (this.#gaveUp.active) this.#gaveUp.emit({ name: this.name, attempts: attempt - 1, reason: 'aborted', outcome });
           throw abortReason;
