@@ -193,7 +193,9 @@ export class BulkheadPolicy extends BasePolicy {
   }
 
   #run<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
-    if (ctx.signal.aborted) {
+    // A queued call can be granted its slot after its signal aborted; the getter is skipped for the shared
+    // never-aborted signal, as on every hot path.
+    if (ctx.signal !== neverAbortedSignal && ctx.signal.aborted) {
       this.#done(0, 0, false);
       throw ctx.signal.reason;
     }

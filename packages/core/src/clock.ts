@@ -28,13 +28,9 @@ export const systemClock: Clock = {
 };
 
 /**
- * Lets a pending timer keep the process alive or not. Node's timer handles have `ref`/`unref`; other clocks'
- * handles (a `VirtualClock`'s numbers) are left alone.
+ * Lets a pending timer stop keeping the process alive. Node's timer handles have `unref`; other clocks' handles
+ * (a `VirtualClock`'s numbers) are left alone.
  */
-export function setTimerRef(handle: unknown, keepAlive: boolean): void {
-  const timer = handle as { ref?: () => unknown; unref?: () => unknown } | null;
-  if (typeof timer === 'object' && timer !== null) {
-    if (keepAlive) timer.ref?.();
-    else timer.unref?.();
-  }
+export function unrefTimer(handle: unknown): void {
+  if (typeof handle === 'object' && handle !== null) (handle as { unref?: () => unknown }).unref?.();
 }

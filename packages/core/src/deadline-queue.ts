@@ -1,4 +1,4 @@
-import { setTimerRef, type Clock } from './clock.js';
+import { unrefTimer, type Clock } from './clock.js';
 
 /** An entry in a {@link DeadlineQueue}. */
 export interface DeadlineEntry {
@@ -81,7 +81,7 @@ export class DeadlineQueue {
   #arm(deadline: number): void {
     const delay = Math.max(1, Math.ceil(deadline - this.#clock.now()));
     this.#timer = this.#clock.setTimeout(this.#fire, delay);
-    setTimerRef(this.#timer, false);
+    unrefTimer(this.#timer);
   }
 
   readonly #fire = (): void => {

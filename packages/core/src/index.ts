@@ -5,7 +5,6 @@ export {
   isPromiseLike,
   neverAbortedSignal,
   policyRun,
-  runPolicy,
   type CallOutcome,
   type ExecuteContext,
   type Policy,
@@ -20,7 +19,7 @@ export { timeout, TimeoutPolicy, type TimeoutEvent, type TimeoutOptions, type Ti
 export { fallback, FallbackPolicy, type FallbackEvent, type FallbackHandler, type FallbackOptions } from './fallback.js';
 
 // ---- Time ----
-export { systemClock, setTimerRef, type Clock } from './clock.js';
+export { systemClock, type Clock } from './clock.js';
 export { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
 
 // ---- Errors ----

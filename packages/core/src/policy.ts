@@ -115,18 +115,3 @@ export abstract class BasePolicy<Extra = never> implements Policy<Extra> {
     return result instanceof Promise ? (result as Promise<T | Extra>) : Promise.resolve(result);
   }
 }
-
-/**
- * Runs `fn` under any policy with a given context: through the run protocol for Bulwark policies, through
- * `execute` for foreign ones (whose functions then see the foreign policy's own context).
- */
-export function runPolicy<T, Extra>(
-  policy: Policy<Extra>,
-  fn: PolicyFn<T>,
-  ctx: ExecuteContext,
-): T | Extra | PromiseLike<T | Extra> {
-  const run = (policy as Partial<BasePolicy<Extra>>)[policyRun];
-  return typeof run === 'function'
-    ? (run.call(policy, fn, ctx, callFunction) as T | Extra | PromiseLike<T | Extra>)
-    : policy.execute(fn, ctx.signal);
-}
