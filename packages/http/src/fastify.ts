@@ -4,6 +4,7 @@ import type {
   FastifyRequest,
   HookHandlerDoneFunction,
   RouteHandlerMethod,
+  RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Guard, Handler, Outcome, Reply } from './contract.js';
@@ -71,20 +72,58 @@ export function toFastify(guard: Guard, options: FastifyAdapterOptions): Fastify
   const keys = [...(guard.stateKeys ?? []), ...(options.state ?? [])];
   const plugin: FastifyPluginCallback = (fastify, _opts, registered) => {
     for (const key of keys) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, null);
-    const run = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-      let outcome: Outcome | Promise<Outcome>;
-      try {
-        outcome = guard(new FastifyRequestView(request, request.raw));
-      } catch (error) {
-        done(error as Error);
-        return;
-      }
-      if (isThenable(outcome)) outcome.then((o) => apply(o, request, reply, done)).catch(done);
-      else apply(outcome, request, reply, done);
-    };
+    const run = guardHook(guard);
     if (hook === 'onRequest') fastify.addHook('onRequest', run);
     else if (hook === 'preValidation') fastify.addHook('preValidation', run);
     else fastify.addHook('preHandler', run);
+    registered();
+  };
+  return fp(plugin, { fastify: '5.x', name: options.name });
+}
+
+type GuardHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+
+/** A guard as a callback-style Fastify hook: a synchronous guard costs no promise. */
+function guardHook(guard: Guard): GuardHook {
+  return (request, reply, done) => {
+    let outcome: Outcome | Promise<Outcome>;
+    try {
+      outcome = guard(new FastifyRequestView(request, request.raw));
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (isThenable(outcome)) outcome.then((o) => apply(o, request, reply, done)).catch(done);
+    else apply(outcome, request, reply, done);
+  };
+}
+
+/**
+ * Per-route guards, compiled at boot: `guardFor` runs once for each route added after this plugin (Fastify's
+ * `onRoute`), typically reading the route's `config`, and the guard it returns is added to that route's hook. A
+ * route for which it returns `undefined` pays nothing per request. The state keys the guards set must be listed in
+ * `options.state` (they are declared at registration).
+ *
+ * @example
+ * ```ts
+ * await app.register(toFastifyRoutes((route) => route.config?.admin ? adminOnly : undefined, { name: 'admin' }));
+ * app.get('/admin/stats', { config: { admin: true } }, handler);
+ * ```
+ */
+export function toFastifyRoutes(
+  guardFor: (route: RouteOptions) => Guard | undefined,
+  options: FastifyAdapterOptions,
+): FastifyPluginCallback {
+  const hook = options.hook ?? 'onRequest';
+  const plugin: FastifyPluginCallback = (fastify, _opts, registered) => {
+    for (const key of options.state ?? []) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, null);
+    fastify.addHook('onRoute', (route) => {
+      const guard = guardFor(route);
+      if (guard === undefined) return;
+      const existing = route[hook] as GuardHook | GuardHook[] | undefined;
+      const hooks = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
+      (route as unknown as Record<string, unknown>)[hook] = [...hooks, guardHook(guard)];
+    });
     registered();
   };
   return fp(plugin, { fastify: '5.x', name: options.name });

@@ -1,0 +1,20 @@
+import type { RequestHandler } from 'express';
+import { toExpress } from '@bulwark/http/express';
+import { rateLimitGuard, type RateLimitOptions } from './rate-limit.js';
+import type { StoreMode } from './store.js';
+
+/**
+ * Express middleware (4 and 5): limits requests per client, sets the IETF `RateLimit` headers, and answers
+ * refused requests with 429 + `Retry-After`. The decision is `res.locals.rateLimit`. For a per-route limit, mount it
+ * on the route.
+ *
+ * @example
+ * ```ts
+ * import { rateLimiter } from '@bulwark/rate-limiter';
+ * import { rateLimit } from '@bulwark/rate-limiter/express';
+ * app.use(rateLimit({ limiter: rateLimiter({ limit: 100, windowMs: 60_000 }), clientIp: { trustProxy: 1 } }));
+ * app.post('/login', rateLimit({ limiter: logins, countIf: (status) => status >= 400 }), login);
+ * ```
+ */
+export const rateLimit = <M extends StoreMode>(options: RateLimitOptions<M>): RequestHandler =>
+  toExpress(rateLimitGuard(options));

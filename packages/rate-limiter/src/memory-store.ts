@@ -1,0 +1,239 @@
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { parseOptions } from '@bulwark/core';
+import { evaluate, evaluation, refund, type Evaluation, type LimitRule } from './algorithms.js';
+import { joinDecisions, toDecision, type Decision } from './decision.js';
+import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
+
+/** Options for {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Most keys kept per limit; the least recently seen key is dropped first (its next request starts afresh).
+   * Memory is bounded whatever the key flood. Default 100,000 (a few MB per limit).
+   */
+  maxKeys?: number;
+}
+
+const optionsSchema = z
+  .object({ maxKeys: z.number().int().min(1).max(2 ** 30).optional() })
+  .strict();
+
+/**
+ * Per-key state, mutated in place when a request is counted: updating a number field allocates nothing, where
+ * storing a fresh number in the cache would box it and cost a second lookup.
+ */
+class Tat {
+  constructor(public t: number) {}
+}
+
+/** State of the algorithms that keep two or three numbers. */
+class Cell {
+  constructor(
+    public a: number,
+    public b: number,
+    public c: number,
+  ) {}
+}
+
+type State = Tat | Cell;
+
+/** One limit's keys. Limiters that bind the same limit (by name) share its table. */
+class Table {
+  readonly states: LRUCache<string, State>;
+  /** Keys refused until a time, for limits with a penalty. */
+  readonly blocks: LRUCache<string, number> | undefined;
+
+  constructor(
+    readonly rule: LimitRule,
+    maxKeys: number,
+  ) {
+    this.states = new LRUCache<string, State>({ max: maxKeys });
+    this.blocks = rule.blockMs > 0 ? new LRUCache<string, number>({ max: maxKeys }) : undefined;
+  }
+
+  /** Evaluates a request into `e`, penalties included. */
+  decide(key: string, state: State | undefined, now: number, cost: number, e: Evaluation): void {
+    const rule = this.rule;
+    if (state === undefined) evaluate(rule, false, 0, 0, 0, now, cost, e);
+    else if (state instanceof Tat) evaluate(rule, true, state.t, 0, 0, now, cost, e);
+    else evaluate(rule, true, state.a, state.b, state.c, now, cost, e);
+    const blocks = this.blocks;
+    if (blocks !== undefined) {
+      const until = blocks.get(key);
+      if (until !== undefined && until > now) {
+        e.allowed = false;
+        e.remaining = 0;
+        e.retryAfterMs = Math.max(e.retryAfterMs, until - now);
+      }
+    }
+  }
+
+  /** Stores the evaluated state of an admitted request. */
+  commit(key: string, state: State | undefined, e: Evaluation): void {
+    if (state === undefined) {
+      this.states.set(key, this.rule.code === 1 ? new Tat(e.n0) : new Cell(e.n0, e.n1, e.n2));
+    } else if (state instanceof Tat) state.t = e.n0;
+    else {
+      state.a = e.n0;
+      state.b = e.n1;
+      state.c = e.n2;
+    }
+  }
+
+  /** Starts a penalty for a refused request (an ongoing one is not extended). */
+  penalise(key: string, now: number): void {
+    const blocks = this.blocks;
+    if (blocks === undefined) return;
+    const until = blocks.get(key);
+    if (until === undefined || until <= now) blocks.set(key, now + this.rule.blockMs);
+  }
+
+  refund(key: string, now: number, cost: number, e: Evaluation): void {
+    const state = this.states.get(key);
+    if (state === undefined) return;
+    if (state instanceof Tat) refund(this.rule, true, state.t, 0, 0, now, cost, e);
+    else refund(this.rule, true, state.a, state.b, state.c, now, cost, e);
+    if (e.ttlMs <= 0) this.states.delete(key);
+    else this.commit(key, state, e);
+  }
+
+  reset(key: string): void {
+    this.states.delete(key);
+    this.blocks?.delete(key);
+  }
+}
+
+/** One limit: the hot path, with nothing allocated but the decision. */
+class SingleBinding implements LimitBinding<'sync'> {
+  readonly #table: Table;
+  readonly #e = evaluation();
+
+  constructor(table: Table) {
+    this.#table = table;
+  }
+
+  consume(key: string, cost: number, now: number): Decision {
+    const table = this.#table;
+    const e = this.#e;
+    const state = table.states.get(key);
+    table.decide(key, state, now, cost, e);
+    if (e.allowed) table.commit(key, state, e);
+    else table.penalise(key, now);
+    return toDecision(table.rule, e);
+  }
+
+  peek(key: string, cost: number, now: number): Decision {
+    const table = this.#table;
+    table.decide(key, table.states.peek(key), now, cost, this.#e);
+    return toDecision(table.rule, this.#e);
+  }
+
+  refund(key: string, cost: number, now: number): void {
+    this.#table.refund(key, now, cost, this.#e);
+  }
+
+  reset(key: string): void {
+    this.#table.reset(key);
+  }
+}
+
+/** Several limits decided as one: every limit admits the request, or none counts it. */
+class MultiBinding implements LimitBinding<'sync'> {
+  readonly #tables: readonly Table[];
+  readonly #evaluations: readonly Evaluation[];
+  readonly #states: (State | undefined)[];
+
+  constructor(tables: readonly Table[]) {
+    this.#tables = tables;
+    this.#evaluations = tables.map(() => evaluation());
+    this.#states = tables.map(() => undefined);
+  }
+
+  #decide(key: string, cost: number, now: number, commit: boolean): Decision {
+    const tables = this.#tables;
+    const evaluations = this.#evaluations;
+    const states = this.#states;
+    let allowed = true;
+    for (let i = 0; i < tables.length; i++) {
+      const table = tables[i]!;
+      const state = commit ? table.states.get(key) : table.states.peek(key);
+      states[i] = state;
+      table.decide(key, state, now, cost, evaluations[i]!);
+      if (!evaluations[i]!.allowed) allowed = false;
+    }
+    const decisions: Decision[] = [];
+    for (let i = 0; i < tables.length; i++) {
+      const table = tables[i]!;
+      const e = evaluations[i]!;
+      if (commit) {
+        if (allowed) table.commit(key, states[i], e);
+        else if (!e.allowed) table.penalise(key, now);
+      }
+      // A limit that would have admitted a refused request reports its quota without it.
+      if (!allowed && e.allowed) e.remaining = Math.floor(e.remaining + cost);
+      states[i] = undefined;
+      decisions.push(toDecision(table.rule, e));
+    }
+    return joinDecisions(decisions);
+  }
+
+  consume(key: string, cost: number, now: number): Decision {
+    return this.#decide(key, cost, now, true);
+  }
+
+  peek(key: string, cost: number, now: number): Decision {
+    return this.#decide(key, cost, now, false);
+  }
+
+  refund(key: string, cost: number, now: number): void {
+    const e = this.#evaluations[0]!;
+    for (const table of this.#tables) table.refund(key, now, cost, e);
+  }
+
+  reset(key: string): void {
+    for (const table of this.#tables) table.reset(key);
+  }
+}
+
+/** The in-process store. */
+export class MemoryStore implements RateLimitStore<'sync'> {
+  readonly mode = 'sync' as const;
+  readonly #maxKeys: number;
+  readonly #tables = new Map<string, Table>();
+  readonly #rules = new Map<string, LimitRule>();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const o = parseOptions(optionsSchema, options, 'memoryStore()');
+    this.#maxKeys = o.maxKeys ?? 100_000;
+  }
+
+  bind(rules: readonly LimitRule[]): LimitBinding<'sync'> {
+    const tables = rules.map((rule) => {
+      checkRule(this.#rules, rule);
+      let table = this.#tables.get(rule.name);
+      if (table === undefined) this.#tables.set(rule.name, (table = new Table(rule, this.#maxKeys)));
+      return table;
+    });
+    return tables.length === 1 ? new SingleBinding(tables[0]!) : new MultiBinding(tables);
+  }
+
+  /** Number of keys held for the limit `name` (for tests and capacity planning). */
+  size(name: string): number {
+    return this.#tables.get(name)?.states.size ?? 0;
+  }
+}
+
+/**
+ * An in-process store on lru-cache: synchronous answers, memory bounded by `maxKeys` per limit, one number per key
+ * for `gcra`. The default store of every limiter.
+ *
+ * @example
+ * ```ts
+ * const store = memoryStore({ maxKeys: 50_000 });
+ * const perIp = rateLimiter({ name: 'ip', limit: 100, windowMs: 60_000, store });
+ * perIp.consume('203.0.113.7').allowed; // true — a value, not a promise
+ * ```
+ */
+export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
+  return new MemoryStore(options);
+}

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * One script decides every limit of a request atomically. It is a transcription of `algorithms.ts` (same
+ * operations in the same order, so the same IEEE doubles), and numbers travel as `%.17g` strings, which
+ * round-trip doubles exactly (Lua's own `tostring` keeps only 14 digits).
+ *
+ * KEYS: for limit i, its state key KEYS[2i-1] and its penalty key KEYS[2i], all hash-tagged on the request key so
+ *       they share one cluster slot.
+ * ARGV: op ('c' consume, 'p' peek, 'r' refund, 'x' reset), now in ms ('' = Redis TIME), cost, then five values
+ *       per limit: algorithm code, limit, windowMs, burst, blockMs.
+ * Returns four strings per limit: allowed (1/0), remaining, resetMs, retryAfterMs ('inf' for never).
+ */
+export const RATE_LIMIT_SCRIPT = `
+local EPS_MS = 0.001
+local EPS_COUNT = 1e-9
+local INF = 1/0
+local floor, max, min, ceil = math.floor, math.max, math.min, math.ceil
+
+local function fmt(x) return string.format('%.17g', x) end
+
+local function parse(v)
+  if not v then return false, 0, 0, 0 end
+  local a, b, c = string.match(v, '^(%S+) ?(%S*) ?(%S*)$')
+  return true, tonumber(a), tonumber(b) or 0, tonumber(c) or 0
+end
+
+local function evaluate(code, limit, windowMs, burst, has, s0, s1, s2, now, cost)
+  if code == 1 then
+    local interval = windowMs / limit
+    local tolerance = interval * burst
+    local tat = now
+    if has and s0 > now then tat = s0 end
+    local nxt = tat + interval * cost
+    if nxt - now <= tolerance + EPS_MS then
+      return true, max(0, floor((tolerance - (nxt - now) + EPS_MS) / interval)), nxt - now, 0, nxt, 0, 0, nxt - now
+    end
+    local retry = nxt - tolerance - now
+    if cost > burst then retry = INF end
+    return false, max(0, floor((tolerance - (tat - now) + EPS_MS) / interval)), tat - now, retry, tat, 0, 0, tat - now
+  elseif code == 2 then
+    local interval = windowMs / limit
+    local tokens = burst
+    if has then
+      local elapsed = 0
+      if now > s1 then elapsed = now - s1 end
+      tokens = min(burst, s0 + elapsed / interval)
+    end
+    if tokens + EPS_MS / interval >= cost then
+      local left = tokens - cost
+      return true, max(0, floor(left + EPS_MS / interval)), (burst - left) * interval, 0, left, now, 0, (burst - left) * interval
+    end
+    local retry = (cost - tokens) * interval
+    if cost > burst then retry = INF end
+    return false, max(0, floor(tokens + EPS_MS / interval)), (burst - tokens) * interval, retry, tokens, now, 0, (burst - tokens) * interval
+  elseif code == 3 then
+    local start, count = now, 0
+    if has and now < s0 + windowMs then start, count = s0, s1 end
+    local resetMs = start + windowMs - now
+    if count + cost <= limit + EPS_COUNT then
+      return true, max(0, floor(limit - count - cost + EPS_COUNT)), resetMs, 0, start, count + cost, 0, resetMs
+    end
+    local retry = resetMs
+    if cost > limit then retry = INF end
+    return false, max(0, floor(limit - count + EPS_COUNT)), resetMs, retry, start, count, 0, resetMs
+  else
+    local window = floor(now / windowMs)
+    local prev, cur = 0, 0
+    if has then
+      if s0 >= window then
+        window, prev, cur = s0, s1, s2
+      elseif s0 == window - 1 then
+        prev = s2
+      end
+    end
+    local start = window * windowMs
+    local elapsed = 0
+    if now > start then elapsed = now - start end
+    local weight = 1 - elapsed / windowMs
+    local estimate = prev * weight + cur
+    local allowed, remaining, retry, n2
+    if estimate + cost <= limit + EPS_COUNT then
+      allowed, remaining, retry, n2 = true, max(0, floor(limit - estimate - cost + EPS_COUNT)), 0, cur + cost
+    else
+      allowed, remaining, n2 = false, max(0, floor(limit - estimate + EPS_COUNT)), cur
+      if cost > limit then
+        retry = INF
+      elseif cur + cost <= limit + EPS_COUNT then
+        retry = start + windowMs * (1 - (limit - cur - cost) / prev) - now
+      else
+        retry = start + windowMs + windowMs * max(0, 1 - (limit - cost) / cur) - now
+      end
+    end
+    local last = now
+    if n2 > 0 then last = start + 2 * windowMs elseif prev > 0 then last = start + windowMs end
+    return allowed, remaining, last - now, retry, window, prev, n2, last - now
+  end
+end
+
+local function refund(code, limit, windowMs, burst, s0, s1, s2, now, cost)
+  if code == 1 then
+    local tat = s0 - (windowMs / limit) * cost
+    return tat, 0, 0, tat - now
+  elseif code == 2 then
+    local interval = windowMs / limit
+    local elapsed = 0
+    if now > s1 then elapsed = now - s1 end
+    local tokens = min(burst, s0 + elapsed / interval + cost)
+    return tokens, now, 0, (burst - tokens) * interval
+  elseif code == 3 then
+    if now >= s0 + windowMs then return 0, 0, 0, 0 end
+    return s0, max(0, s1 - cost), 0, s0 + windowMs - now
+  else
+    local window = floor(now / windowMs)
+    local w, prev, cur = s0, s1, s2
+    if s0 < window then
+      w, prev, cur = window, 0, 0
+      if s0 == window - 1 then prev = s2 end
+    end
+    cur = max(0, cur - cost)
+    local start = w * windowMs
+    local last = now
+    if cur > 0 then last = start + 2 * windowMs elseif prev > 0 then last = start + windowMs end
+    return w, prev, cur, last - now
+  end
+end
+
+local op = ARGV[1]
+if op == 'x' then
+  for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end
+  return {}
+end
+
+local now
+-- With an app-supplied clock (tests), Redis TTLs run in real time while the decisions use that clock: keep keys a
+-- minute longer so they never vanish early. A state past its time decides exactly like a missing one.
+local slack = 0
+if ARGV[2] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+else
+  now = tonumber(ARGV[2])
+  slack = 60000
+end
+local cost = tonumber(ARGV[3])
+local n = (#ARGV - 3) / 5
+
+local function store(code, key, n0, n1, n2, ttl)
+  if ttl <= 0 then
+    redis.call('DEL', key)
+    return
+  end
+  local value
+  if code == 1 then value = fmt(n0)
+  elseif code == 4 then value = fmt(n0) .. ' ' .. fmt(n1) .. ' ' .. fmt(n2)
+  else value = fmt(n0) .. ' ' .. fmt(n1) end
+  redis.call('SET', key, value, 'PX', ceil(ttl) + slack)
+end
+
+if op == 'r' then
+  for i = 1, n do
+    local b = 3 + (i - 1) * 5
+    local code = tonumber(ARGV[b + 1])
+    local has, s0, s1, s2 = parse(redis.call('GET', KEYS[2 * i - 1]))
+    if has then
+      local n0, n1, n2, ttl = refund(code, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), s0, s1, s2, now, cost)
+      store(code, KEYS[2 * i - 1], n0, n1, n2, ttl)
+    end
+  end
+  return {}
+end
+
+local decided = {}
+local all = true
+for i = 1, n do
+  local b = 3 + (i - 1) * 5
+  local code, blockMs = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 5])
+  local has, s0, s1, s2 = parse(redis.call('GET', KEYS[2 * i - 1]))
+  local allowed, remaining, resetMs, retry, n0, n1, n2, ttl =
+    evaluate(code, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), has, s0, s1, s2, now, cost)
+  local blocked = false
+  if blockMs > 0 then
+    local untilMs = tonumber(redis.call('GET', KEYS[2 * i]) or '')
+    if untilMs and untilMs > now then
+      allowed, remaining, retry, blocked = false, 0, max(retry, untilMs - now), true
+    end
+  end
+  if not allowed then all = false end
+  decided[i] = { allowed, remaining, resetMs, retry, n0, n1, n2, ttl, code, blockMs, blocked }
+end
+
+local out = {}
+for i = 1, n do
+  local d = decided[i]
+  if op == 'c' then
+    if all then
+      store(d[9], KEYS[2 * i - 1], d[5], d[6], d[7], d[8])
+    elseif not d[1] and d[10] > 0 and not d[11] then
+      redis.call('SET', KEYS[2 * i], fmt(now + d[10]), 'PX', ceil(d[10]) + slack)
+    end
+  end
+  local allowedFlag = '0'
+  if d[1] then allowedFlag = '1' end
+  -- a limit that would have admitted a refused request reports its quota without it
+  if d[1] and not all then d[2] = floor(d[2] + cost) end
+  out[#out + 1] = allowedFlag
+  out[#out + 1] = fmt(d[2])
+  out[#out + 1] = fmt(d[3])
+  out[#out + 1] = fmt(d[4])
+end
+return out
+`;
+
+/** SHA-1 of {@link RATE_LIMIT_SCRIPT}, for EVALSHA. */
+export const RATE_LIMIT_SCRIPT_SHA = createHash('sha1').update(RATE_LIMIT_SCRIPT).digest('hex');

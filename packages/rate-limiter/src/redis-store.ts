@@ -1,0 +1,363 @@
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import {
+  bulwarkChannel,
+  DeadlineQueue,
+  Emitter,
+  parseOptions,
+  systemClock,
+  TimeoutError,
+  type DeadlineEntry,
+  type Unsubscribe,
+} from '@bulwark/core';
+import type { LimitRule } from './algorithms.js';
+import { joinDecisions, roundUpMs, type Decision } from './decision.js';
+import { MemoryStore } from './memory-store.js';
+import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js';
+import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
+
+/**
+ * The Redis commands the store uses. An ioredis client (standalone or `Cluster`) is one as it is; for node-redis,
+ * see the README's four-line wrapper.
+ */
+export interface RedisClientLike {
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+}
+
+/** What the store does when Redis fails or is slower than `timeoutMs`. */
+export type RedisErrorPolicy = 'open' | 'closed' | MemoryStore;
+
+/** Options for {@link redisStore}. */
+export interface RedisStoreOptions {
+  client: RedisClientLike;
+  /** Key prefix; keys are `<prefix>{<key>}:<limit name>`. Default `'bulwark:rl:'`. */
+  prefix?: string;
+  /** Longest wait for Redis before the `onError` policy decides. Default 500 ms. */
+  timeoutMs?: number;
+  /**
+   * When Redis fails: `'open'` allows the request (default; Envoy's and Stripe's choice), `'closed'` refuses it
+   * (the HTTP middleware answers 503), or a {@link MemoryStore} decides with the same limits in this process.
+   * Every decision taken this way carries `error` and is published as a `store-error` event.
+   */
+  onError?: RedisErrorPolicy;
+  /**
+   * After a failure, skip Redis for this long (decide by `onError`), so a dead Redis costs one timeout per
+   * interval rather than one per request. Default 1000 ms; 0 tries Redis on every call.
+   */
+  errorBackoffMs?: number;
+  /**
+   * Remember refused keys in this process until their retry time, answering them without a Redis round trip
+   * (a client hammering after its 429 spares the store). Default on, 10,000 keys; `false` turns it off.
+   */
+  blockCache?: false | { maxKeys?: number };
+  /**
+   * Time source: `'redis'` (default) reads Redis `TIME` inside the script, so app hosts with skewed clocks agree.
+   * `'limiter'` uses the limiter's clock — for tests on a `VirtualClock` only.
+   */
+  time?: 'redis' | 'limiter';
+}
+
+/** A failed store call, as `onError` listeners and the `bulwark:rate-limiter:store-error` channel see it. */
+export interface StoreErrorEvent {
+  readonly prefix: string;
+  readonly operation: 'consume' | 'peek' | 'refund' | 'reset';
+  /** How the call was answered: allowed, refused, or by the local fallback store. */
+  readonly decidedBy: 'open' | 'closed' | 'fallback';
+  readonly error: unknown;
+}
+
+const storeErrorChannel = bulwarkChannel<StoreErrorEvent>('rate-limiter', 'store-error');
+
+const optionsSchema = z
+  .object({
+    client: z.custom<RedisClientLike>(
+      (c) =>
+        typeof (c as RedisClientLike | null)?.evalsha === 'function' &&
+        typeof (c as RedisClientLike).eval === 'function',
+      { message: 'expected a Redis client with evalsha() and eval() (ioredis, or node-redis through the README wrapper)' },
+    ),
+    prefix: z
+      .string()
+      .max(200)
+      .regex(/^[^{}]*$/, { message: 'must not contain { or }: the key hash tag would change' })
+      .optional(),
+    timeoutMs: z.number().positive().max(60_000).optional(),
+    onError: z
+      .union([z.enum(['open', 'closed']), z.instanceof(MemoryStore, { message: 'expected a memoryStore()' })])
+      .optional(),
+    errorBackoffMs: z.number().min(0).max(3_600_000).optional(),
+    blockCache: z
+      .union([z.literal(false), z.object({ maxKeys: z.number().int().min(1).max(10_000_000).optional() }).strict()])
+      .optional(),
+    time: z.enum(['redis', 'limiter']).optional(),
+  })
+  .strict();
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+function parseNumber(s: unknown): number {
+  return s === 'inf' ? Infinity : Number(s);
+}
+
+type Operation = 'c' | 'p' | 'r' | 'x';
+const operationName = { c: 'consume', p: 'peek', r: 'refund', x: 'reset' } as const;
+
+interface BlockedEntry {
+  readonly until: number;
+  readonly decision: Decision;
+}
+
+class RedisBinding implements LimitBinding<'async'> {
+  readonly #store: RedisStore;
+  readonly #rules: readonly LimitRule[];
+  readonly #suffixes: readonly string[];
+  readonly #ruleArgs: readonly string[];
+  readonly #fallback: LimitBinding<'sync'> | undefined;
+  readonly #blocked: LRUCache<string, BlockedEntry> | undefined;
+
+  constructor(store: RedisStore, rules: readonly LimitRule[], fallback: MemoryStore | undefined, blockKeys: number) {
+    this.#store = store;
+    this.#rules = rules;
+    this.#suffixes = rules.flatMap((r) => [`}:${r.name}`, `}:${r.name}:b`]);
+    this.#ruleArgs = rules.flatMap((r) =>
+      [r.code, r.limit, r.windowMs, r.burst, r.blockMs].map((v) => String(v)),
+    );
+    this.#fallback = fallback?.bind(rules);
+    this.#blocked = blockKeys > 0 ? new LRUCache({ max: blockKeys }) : undefined;
+  }
+
+  consume(key: string, cost: number, now: number): Promise<Decision> {
+    const blocked = this.#blocked?.get(key);
+    if (blocked !== undefined) {
+      if (blocked.until > now) return Promise.resolve({ ...blocked.decision, retryAfterMs: blocked.until - now });
+      this.#blocked!.delete(key);
+    }
+    return this.#decide('c', key, cost, now);
+  }
+
+  peek(key: string, cost: number, now: number): Promise<Decision> {
+    return this.#decide('p', key, cost, now);
+  }
+
+  refund(key: string, cost: number, now: number): Promise<void> {
+    this.#blocked?.delete(key);
+    return this.#update('r', key, cost, now);
+  }
+
+  reset(key: string): Promise<void> {
+    this.#blocked?.delete(key);
+    return this.#update('x', key, 0, 0);
+  }
+
+  #decide(op: 'c' | 'p', key: string, cost: number, now: number): Promise<Decision> {
+    return this.#store.run(this.#keys(key), this.#args(op, cost, now)).then(
+      (reply) => {
+        let decision: Decision;
+        try {
+          decision = this.#toDecision(reply);
+        } catch (error) {
+          return this.#failed(op, key, cost, now, error);
+        }
+        if (op === 'c' && !decision.allowed && this.#blocked !== undefined && decision.retryAfterMs < Infinity) {
+          this.#blocked.set(key, { until: now + decision.retryAfterMs, decision });
+        }
+        return decision;
+      },
+      (error: unknown) => this.#failed(op, key, cost, now, error),
+    );
+  }
+
+  #update(op: 'r' | 'x', key: string, cost: number, now: number): Promise<void> {
+    return this.#store.run(this.#keys(key), this.#args(op, cost, now)).then(
+      () => undefined,
+      (error: unknown) => {
+        const fallback = this.#fallback;
+        this.#store.reportError(op, error);
+        if (fallback === undefined) return;
+        if (op === 'r') fallback.refund(key, cost, now);
+        else fallback.reset(key);
+      },
+    );
+  }
+
+  #keys(key: string): string[] {
+    const head = this.#store.prefix + '{' + key;
+    return this.#suffixes.map((suffix) => head + suffix);
+  }
+
+  #args(op: Operation, cost: number, now: number): string[] {
+    return [op, this.#store.clientTime ? String(now) : '', String(cost), ...this.#ruleArgs];
+  }
+
+  #toDecision(reply: unknown): Decision {
+    if (!Array.isArray(reply) || reply.length !== this.#rules.length * 4) {
+      throw new TypeError(`unexpected reply from the rate-limit script: ${JSON.stringify(reply)}`);
+    }
+    const decisions = this.#rules.map(
+      (rule, i): Decision => ({
+        allowed: reply[i * 4] === 1 || reply[i * 4] === '1',
+        limit: rule.limit,
+        remaining: parseNumber(reply[i * 4 + 1]),
+        resetMs: roundUpMs(parseNumber(reply[i * 4 + 2])),
+        retryAfterMs: roundUpMs(parseNumber(reply[i * 4 + 3])),
+        policy: rule.name,
+        windowMs: rule.windowMs,
+      }),
+    );
+    return decisions.length === 1 ? decisions[0]! : joinDecisions(decisions);
+  }
+
+  /** Answers a decision whose Redis round trip failed, by the store's `onError` policy. */
+  #failed(op: 'c' | 'p', key: string, cost: number, now: number, error: unknown): Decision {
+    const fallback = this.#fallback;
+    if (fallback !== undefined) {
+      this.#store.reportError(op, error);
+      const d = op === 'c' ? fallback.consume(key, cost, now) : fallback.peek(key, cost, now);
+      return { ...d, error };
+    }
+    const allowed = this.#store.onErrorPolicy === 'open';
+    this.#store.reportError(op, error);
+    const decisions = this.#rules.map(
+      (rule): Decision => ({
+        allowed,
+        limit: rule.limit,
+        remaining: allowed ? rule.limit : 0,
+        resetMs: 0,
+        retryAfterMs: allowed ? 0 : 1_000,
+        policy: rule.name,
+        windowMs: rule.windowMs,
+        error,
+      }),
+    );
+    return decisions.length === 1 ? decisions[0]! : joinDecisions(decisions, error);
+  }
+}
+
+/** A store in Redis, shared by every instance of a service. Create with {@link redisStore}. */
+export class RedisStore implements RateLimitStore<'async'> {
+  readonly mode = 'async' as const;
+  readonly prefix: string;
+  /** True when decisions use the limiter's clock instead of Redis `TIME`. */
+  readonly clientTime: boolean;
+  readonly onErrorPolicy: 'open' | 'closed' | MemoryStore;
+  readonly #client: RedisClientLike;
+  readonly #timeoutMs: number;
+  readonly #errorBackoffMs: number;
+  readonly #blockKeys: number;
+  readonly #deadlines = new DeadlineQueue(systemClock);
+  readonly #rules = new Map<string, LimitRule>();
+  readonly #errors = new Emitter<StoreErrorEvent>(storeErrorChannel);
+  #downUntil = 0;
+  #lastError: unknown = undefined;
+
+  constructor(options: RedisStoreOptions) {
+    const o = parseOptions(optionsSchema, options, 'redisStore()');
+    this.#client = options.client;
+    this.prefix = o.prefix ?? 'bulwark:rl:';
+    this.#timeoutMs = o.timeoutMs ?? 500;
+    this.onErrorPolicy = options.onError ?? 'open';
+    this.#errorBackoffMs = o.errorBackoffMs ?? 1_000;
+    this.#blockKeys = o.blockCache === false ? 0 : (o.blockCache?.maxKeys ?? 10_000);
+    this.clientTime = o.time === 'limiter';
+  }
+
+  bind(rules: readonly LimitRule[]): LimitBinding<'async'> {
+    for (const rule of rules) checkRule(this.#rules, rule);
+    const policy = this.onErrorPolicy;
+    return new RedisBinding(this, rules, policy instanceof MemoryStore ? policy : undefined, this.#blockKeys);
+  }
+
+  /**
+   * Listens for failed store calls (each one answered by the `onError` policy); returns the unsubscribe function.
+   *
+   * @example
+   * ```ts
+   * store.onError(({ error, decidedBy }) => log.error({ err: error, decidedBy }, 'rate-limit store failed'));
+   * ```
+   */
+  onError(listener: (event: StoreErrorEvent) => void): Unsubscribe {
+    return this.#errors.on(listener);
+  }
+
+  /** @internal Runs the script with the store's timeout and error backoff. */
+  run(keys: string[], args: string[]): Promise<unknown> {
+    if (this.#downUntil !== 0) {
+      if (systemClock.now() < this.#downUntil) return Promise.reject(this.#lastError);
+      this.#downUntil = 0;
+    }
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const entry: DeadlineEntry = {
+        deadline: systemClock.now() + this.#timeoutMs,
+        queued: false,
+        expire: () => {
+          if (settled) return;
+          settled = true;
+          reject(this.#down(new TimeoutError(this.#timeoutMs)));
+        },
+      };
+      this.#deadlines.add(entry);
+      this.#eval(keys, args).then(
+        (reply) => {
+          if (settled) return;
+          settled = true;
+          this.#deadlines.remove(entry);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          this.#deadlines.remove(entry);
+          reject(this.#down(error));
+        },
+      );
+    });
+  }
+
+  /** @internal Publishes a call answered by the `onError` policy. */
+  reportError(op: Operation, error: unknown): void {
+    if (!this.#errors.active) return;
+    const policy = this.onErrorPolicy;
+    const decidedBy = policy === 'open' || policy === 'closed' ? policy : 'fallback';
+    this.#errors.emit({ prefix: this.prefix, operation: operationName[op], decidedBy, error });
+  }
+
+  #down(error: unknown): unknown {
+    this.#lastError = error;
+    if (this.#errorBackoffMs > 0) this.#downUntil = systemClock.now() + this.#errorBackoffMs;
+    return error;
+  }
+
+  #eval(keys: string[], args: string[]): Promise<unknown> {
+    const client = this.#client;
+    // Scripts are cached per node and lost on restart or failover: EVALSHA first, EVAL (which caches it) on NOSCRIPT.
+    return client
+      .evalsha(RATE_LIMIT_SCRIPT_SHA, keys.length, ...keys, ...args)
+      .catch((error: unknown) => {
+        if (isNoScript(error)) return client.eval(RATE_LIMIT_SCRIPT, keys.length, ...keys, ...args);
+        throw error;
+      });
+  }
+}
+
+/**
+ * A store in Redis for limits shared by a fleet: one Lua script decides all limits of a request atomically, with
+ * time from Redis `TIME`, millisecond TTLs set in the same step, and keys hash-tagged for Redis Cluster.
+ *
+ * @example
+ * ```ts
+ * import Redis from 'ioredis';
+ * import { rateLimiter } from '@bulwark/rate-limiter';
+ * import { redisStore } from '@bulwark/rate-limiter/redis';
+ *
+ * const store = redisStore({ client: new Redis(), onError: 'open', timeoutMs: 200 });
+ * const limiter = rateLimiter({ name: 'api', limit: 100, windowMs: 60_000, store });
+ * const d = await limiter.consume(userId);
+ * ```
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
