@@ -80,12 +80,16 @@ class Table {
     }
   }
 
-  /** Starts a penalty for a refused request (an ongoing one is not extended). */
-  penalise(key: string, now: number): void {
+  /** Starts a penalty for a refused request (an ongoing one is not extended); the refusal reports it. */
+  penalise(key: string, now: number, e: Evaluation): void {
     const blocks = this.blocks;
     if (blocks === undefined) return;
     const until = blocks.get(key);
-    if (until === undefined || until <= now) blocks.set(key, now + this.rule.blockMs);
+    if (until === undefined || until <= now) {
+      blocks.set(key, now + this.rule.blockMs);
+      e.remaining = 0;
+      e.retryAfterMs = Math.max(e.retryAfterMs, this.rule.blockMs);
+    }
   }
 
   refund(key: string, now: number, cost: number, e: Evaluation): void {
@@ -118,7 +122,7 @@ class SingleBinding implements LimitBinding<'sync'> {
     const state = table.states.get(key);
     table.decide(key, state, now, cost, e);
     if (e.allowed) table.commit(key, state, e);
-    else table.penalise(key, now);
+    else table.penalise(key, now, e);
     return toDecision(table.rule, e);
   }
 
@@ -167,7 +171,7 @@ class MultiBinding implements LimitBinding<'sync'> {
       const e = evaluations[i]!;
       if (commit) {
         if (allowed) table.commit(key, states[i], e);
-        else if (!e.allowed) table.penalise(key, now);
+        else if (!e.allowed) table.penalise(key, now, e);
       }
       // A limit that would have admitted a refused request reports its quota without it.
       if (!allowed && e.allowed) e.remaining = Math.floor(e.remaining + cost);

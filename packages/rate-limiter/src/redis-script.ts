@@ -197,6 +197,8 @@ for i = 1, n do
       store(d[9], KEYS[2 * i - 1], d[5], d[6], d[7], d[8])
     elseif not d[1] and d[10] > 0 and not d[11] then
       redis.call('SET', KEYS[2 * i], fmt(now + d[10]), 'PX', ceil(d[10]) + slack)
+      d[2] = 0
+      d[4] = max(d[4], d[10])
     end
   end
   local allowedFlag = '0'

@@ -1,0 +1,142 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isBulwarkConfigError } from '@bulwark/core';
+import { memoryStore, rateLimiter, rateLimits, type Algorithm, type Decision } from '@bulwark/rate-limiter';
+import { RATE_LIMIT_SCRIPT_SHA, redisStore } from '@bulwark/rate-limiter/redis';
+import { manualClock } from './reference.js';
+import { sharedRedis, testPrefix } from './redis-helpers.js';
+
+const redis = await sharedRedis();
+afterAll(() => redis?.disconnect());
+
+const algorithms: readonly Algorithm[] = ['gcra', 'token-bucket', 'fixed-window', 'sliding-window'];
+
+const limitArb = fc.record({
+  algorithm: fc.constantFrom(...algorithms),
+  limit: fc.integer({ min: 1, max: 10 }),
+  windowMs: fc.oneof(fc.constantFrom(1, 7, 100, 250, 1_000), fc.integer({ min: 1, max: 3_000 })),
+  burst: fc.integer({ min: 1, max: 12 }),
+  blockMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 })),
+});
+
+type LimitArb = typeof limitArb extends fc.Arbitrary<infer T> ? T : never;
+const limiterOptions = ({ algorithm, limit, windowMs, burst, blockMs }: LimitArb) =>
+  algorithm === 'gcra' || algorithm === 'token-bucket'
+    ? { algorithm, limit, windowMs, burst, blockMs }
+    : { algorithm, limit, windowMs, blockMs };
+
+const opArb = fc.record({
+  // round waits too, so requests land exactly on window and interval boundaries
+  wait: fc.oneof(fc.constantFrom(0, 1, 7, 100, 250, 500, 1_000), fc.integer({ min: 0, max: 1_500 })),
+  key: fc.constantFrom('a', 'b'),
+  op: fc.constantFrom('consume', 'consume', 'consume', 'peek', 'refund'),
+  cost: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 3 })),
+});
+
+describe.skipIf(redis === undefined)('redisStore against the real Redis', () => {
+  it('takes the same decisions as the memory store on any sequence (differential)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(limitArb, { minLength: 1, maxLength: 3 }), fc.array(opArb, { minLength: 1, maxLength: 25 }), async (limits, ops) => {
+        const clock = manualClock(1_000_000);
+        const mem = memoryStore();
+        const red = redisStore({ client: redis!, prefix: testPrefix(), time: 'limiter', blockCache: false });
+        const build = (store: typeof mem | typeof red) => {
+          const ls = limits.map((l, i) => rateLimiter({ ...limiterOptions(l), name: `l${i}`, store, clock }));
+          return ls.length === 1 ? ls[0]! : rateLimits(ls);
+        };
+        const m = build(mem);
+        const r = build(red);
+        for (const { wait, key, op, cost } of ops) {
+          clock.advance(wait);
+          if (op === 'refund') {
+            m.refund(key, cost);
+            await r.refund(key, cost);
+            continue;
+          }
+          const dm = (op === 'peek' ? m.peek(key, { cost }) : m.consume(key, { cost })) as Decision;
+          const dr = await (op === 'peek' ? r.peek(key, { cost }) : r.consume(key, { cost }));
+          expect(dr).toEqual(dm);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+
+  it.each(algorithms)('%s: 200 parallel clients never get more than the limit admitted', async (algorithm) => {
+    const store = redisStore({ client: redis!, prefix: testPrefix() });
+    const l = rateLimiter({ algorithm, limit: 50, windowMs: 60_000, store });
+    const decisions = await Promise.all(Array.from({ length: 200 }, () => l.consume('shared')));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(50);
+  });
+
+  it('keys carry a hash tag and a millisecond TTL set in the same step; a refund keeps the TTL (rate-limit-redis decrement bug)', async () => {
+    const prefix = testPrefix();
+    const l = rateLimiter({ name: 'api', algorithm: 'fixed-window', limit: 5, windowMs: 1_500, store: redisStore({ client: redis!, prefix }) });
+    await l.consume('user-1', { cost: 3 });
+    const key = `${prefix}{user-1}:api`;
+    const ttl = await redis!.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(1_500);
+    await l.refund('user-1', 2);
+    expect(await redis!.pttl(key)).toBeGreaterThan(0);
+    expect((await l.peek('user-1')).remaining).toBe(3);
+  });
+
+  it('falls back to EVAL when the script cache was flushed (NOSCRIPT after a restart or failover)', async () => {
+    const l = rateLimiter({ limit: 3, windowMs: 1_000, store: redisStore({ client: redis!, prefix: testPrefix() }) });
+    await redis!.script('FLUSH');
+    expect((await l.consume('k')).allowed).toBe(true);
+    expect(await redis!.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([1]);
+  });
+
+  it('app hosts with skewed clocks share one limit exactly: time comes from Redis (spring-cloud-gateway #1117)', async () => {
+    const prefix = testPrefix();
+    const host = (skewMs: number) =>
+      rateLimiter({ name: 'api', limit: 4, windowMs: 60_000, clock: manualClock(skewMs), store: redisStore({ client: redis!, prefix }) });
+    const a = host(0);
+    const b = host(3_600_000);
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push((await a.consume('k')).allowed, (await b.consume('k')).allowed);
+    expect(results.filter(Boolean)).toHaveLength(4);
+  });
+
+  it('answers repeat offenders from the local block cache until their retry time, without a round trip', async () => {
+    let calls = 0;
+    const counting = {
+      evalsha: (...args: Parameters<typeof redis.evalsha>) => {
+        calls++;
+        return redis!.evalsha(...args);
+      },
+      eval: (...args: Parameters<typeof redis.eval>) => redis!.eval(...args),
+    };
+    const clock = manualClock();
+    const l = rateLimiter({ limit: 1, windowMs: 60_000, clock, store: redisStore({ client: counting as never, prefix: testPrefix() }) });
+    expect((await l.consume('k')).allowed).toBe(true);
+    const first = await l.consume('k');
+    expect(first.allowed).toBe(false);
+    const before = calls;
+    clock.advance(1_000);
+    const cached = await l.consume('k');
+    expect(calls).toBe(before);
+    expect(cached).toMatchObject({ allowed: false });
+    expect(cached.retryAfterMs).toBe(first.retryAfterMs - 1_000);
+    await l.reset('k');
+    expect((await l.consume('k')).allowed).toBe(true);
+  });
+
+  it('bad config is named', () => {
+    const fields = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(isBulwarkConfigError(e)).toBe(true);
+        return (e as { issues: { field: string }[] }).issues.map((i) => i.field);
+      }
+      return [];
+    };
+    expect(fields(() => redisStore({ client: {} as never }))).toContain('client');
+    expect(fields(() => redisStore({ client: redis!, prefix: 'a{b}' }))).toContain('prefix');
+    expect(fields(() => redisStore({ client: redis!, onError: 'maybe' as never }))).toContain('onError');
+    expect(fields(() => redisStore({ client: redis!, timeoutMs: 0 }))).toContain('timeoutMs');
+  });
+});
