@@ -120,7 +120,7 @@ export function toFastifyRoutes(
     fastify.addHook('onRoute', (route) => {
       const guard = guardFor(route);
       if (guard === undefined) return;
-      const existing = route[hook] as GuardHook | GuardHook[] | undefined;
+      const existing = route[hook];
       const hooks = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
       (route as unknown as Record<string, unknown>)[hook] = [...hooks, guardHook(guard)];
     });

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Guard, Outcome, RequestView } from '@bulwark/http';
 import { requestIdGuard } from '@bulwark/http';
+import Fastify from 'fastify';
 import { toExpress } from '@bulwark/http/express';
+import { toFastifyRoutes } from '@bulwark/http/fastify';
 import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
@@ -142,6 +144,39 @@ describe('fastify hook choice', () => {
   it.each(['onRequest', 'preValidation', 'preHandler'] as const)('runs the guard in %s', async (hook) => {
     server = await serve('fastify5', { guard: () => ({ kind: 'respond', status: 418 }), fastifyHook: hook });
     expect((await fetch(`${server.url}/echo`)).status).toBe(418);
+  });
+});
+
+describe('fastify per-route guards (toFastifyRoutes)', () => {
+  it('builds one guard per route at boot from its config; routes without one are untouched; state is declared', async () => {
+    const built: string[] = [];
+    const app = Fastify();
+    await app.register(
+      toFastifyRoutes(
+        (route) => {
+          const config: unknown = route.config;
+          const tag = typeof config === 'object' && config !== null && 'tag' in config ? String(config.tag) : undefined;
+          if (tag === undefined) return undefined;
+          built.push(`${String(route.method)} ${route.url}`);
+          return () => (tag === 'deny' ? { kind: 'respond', status: 403, body: 'no' } : { kind: 'next', state: { tag } });
+        },
+        { name: 'tags', state: ['tag'] },
+      ),
+    );
+    app.get('/deny', { config: { tag: 'deny' } as never }, async () => 'reached');
+    app.get('/tagged', { config: { tag: 'hello' } as never, onRequest: [(_q, _r, done) => done()] }, async (request) => ({
+      tag: (request as unknown as { tag: unknown }).tag,
+    }));
+    app.get('/plain', async (request) => ({ tag: (request as unknown as { tag: unknown }).tag }));
+    try {
+      // Fastify adds a HEAD route for each GET route: both are guarded
+      expect(built).toEqual(['GET /deny', 'HEAD /deny', 'GET /tagged', 'HEAD /tagged']);
+      expect((await app.inject({ url: '/deny' })).statusCode).toBe(403);
+      expect((await app.inject({ url: '/tagged' })).json()).toEqual({ tag: 'hello' });
+      expect((await app.inject({ url: '/plain' })).json()).toEqual({ tag: null });
+    } finally {
+      await app.close();
+    }
   });
 });
 

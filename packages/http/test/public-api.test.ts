@@ -27,6 +27,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
       "requestId",
       "toFastify",
       "toFastifyHandler",
+      "toFastifyRoutes",
     ]
   `);
   expect(Object.keys(await import('@bulwark/http/koa')).sort()).toMatchInlineSnapshot(`

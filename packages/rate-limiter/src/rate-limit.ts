@@ -172,7 +172,7 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
     const cost = costOf === undefined ? (fixedCost?.cost ?? 1) : costOf(req);
     const result = limiter.consume(key, costOf === undefined ? fixedCost : { cost });
     if (result instanceof Promise) return result.then((d: Decision) => decide(req, key, cost, d));
-    return decide(req, key, cost, result as Decision);
+    return decide(req, key, cost, result);
   };
   return Object.assign(guard, { stateKeys: stateKey === false ? [] : [stateKey] });
 }

@@ -146,7 +146,7 @@ export abstract class Limiter<M extends StoreMode = 'sync'> {
     const result = this.#binding.consume(key, costOf(options), this.clock.now());
     if (!this.#limited.active && !decisionChannel.hasSubscribers) return result;
     if (result instanceof Promise) return result.then((d) => this.#observe(key, d)) as StoreResult<M, Decision>;
-    return this.#observe(key, result as Decision) as StoreResult<M, Decision>;
+    return this.#observe(key, result) as StoreResult<M, Decision>;
   }
 
   /** What {@link consume} would decide, without counting anything. */

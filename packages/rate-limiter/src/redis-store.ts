@@ -251,7 +251,7 @@ export class RedisStore implements RateLimitStore<'async'> {
   readonly #rules = new Map<string, LimitRule>();
   readonly #errors = new Emitter<StoreErrorEvent>(storeErrorChannel);
   #downUntil = 0;
-  #lastError: unknown = undefined;
+  #lastError: Error = new Error('redis store down');
 
   constructor(options: RedisStoreOptions) {
     const o = parseOptions(optionsSchema, options, 'redisStore()');
@@ -325,10 +325,11 @@ export class RedisStore implements RateLimitStore<'async'> {
     this.#errors.emit({ prefix: this.prefix, operation: operationName[op], decidedBy, error });
   }
 
-  #down(error: unknown): unknown {
-    this.#lastError = error;
+  #down(error: unknown): Error {
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.#lastError = e;
     if (this.#errorBackoffMs > 0) this.#downUntil = systemClock.now() + this.#errorBackoffMs;
-    return error;
+    return e;
   }
 
   #eval(keys: string[], args: string[]): Promise<unknown> {

@@ -63,7 +63,7 @@ export class PrivateRedis {
       let out = '';
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('Ready to accept connections')) resolve();
       });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isBulwarkConfigError } from '@bulwark/core';
 import { memoryStore, rateLimiter, rateLimits, type Algorithm, type Decision } from '@bulwark/rate-limiter';
@@ -49,7 +50,7 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
         for (const { wait, key, op, cost } of ops) {
           clock.advance(wait);
           if (op === 'refund') {
-            m.refund(key, cost);
+            void m.refund(key, cost);
             await r.refund(key, cost);
             continue;
           }
@@ -103,14 +104,14 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
   it('answers repeat offenders from the local block cache until their retry time, without a round trip', async () => {
     let calls = 0;
     const counting = {
-      evalsha: (...args: Parameters<typeof redis.evalsha>) => {
+      evalsha: (...args: Parameters<Redis['evalsha']>) => {
         calls++;
         return redis!.evalsha(...args);
       },
-      eval: (...args: Parameters<typeof redis.eval>) => redis!.eval(...args),
+      eval: (...args: Parameters<Redis['eval']>) => redis!.eval(...args),
     };
     const clock = manualClock();
-    const l = rateLimiter({ limit: 1, windowMs: 60_000, clock, store: redisStore({ client: counting as never, prefix: testPrefix() }) });
+    const l = rateLimiter({ limit: 1, windowMs: 60_000, clock, store: redisStore({ client: counting, prefix: testPrefix() }) });
     expect((await l.consume('k')).allowed).toBe(true);
     const first = await l.consume('k');
     expect(first.allowed).toBe(false);

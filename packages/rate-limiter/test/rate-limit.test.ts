@@ -1,0 +1,195 @@
+import Fastify from 'fastify';
+import { parseList } from 'structured-headers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { memoryStore, rateLimitGuard, rateLimiter, rateLimits, type RateLimitOptions } from '@bulwark/rate-limiter';
+import * as expressAdapter from '@bulwark/rate-limiter/express';
+import * as fastifyAdapter from '@bulwark/rate-limiter/fastify';
+import * as koaAdapter from '@bulwark/rate-limiter/koa';
+import { redisStore } from '@bulwark/rate-limiter/redis';
+import { frameworks, serve, type Framework, type TestServer } from '@bulwark/test-servers';
+import { manualClock } from './reference.js';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start(framework: Framework, options: RateLimitOptions): Promise<TestServer> {
+  server = await serve(framework, { guard: rateLimitGuard(options), stateKeys: ['rateLimit'] });
+  return server;
+}
+
+/** The RateLimit fields as Structured Field Lists: [name, params] per item. */
+function fields(res: Response): { policy: [unknown, Record<string, unknown>][]; limit: [unknown, Record<string, unknown>][] } {
+  const list = (name: string) =>
+    parseList(res.headers.get(name) ?? '').map(([value, params]) => [value, Object.fromEntries(params)] as [unknown, Record<string, unknown>]);
+  return { policy: list('ratelimit-policy'), limit: list('ratelimit') };
+}
+
+describe.each(frameworks)('rateLimit on %s', (framework) => {
+  it('sends draft-10 headers, then 429 with Retry-After and a problem+json body', async () => {
+    const s = await start(framework, { limiter: rateLimiter({ limit: 2, windowMs: 60_000 }) });
+    const first = await fetch(`${s.url}/echo`);
+    expect(first.status).toBe(200);
+    expect(fields(first)).toEqual({
+      policy: [['2-in-60s', { q: 2, w: 60 }]],
+      limit: [['2-in-60s', { r: 1, t: 30 }]],
+    });
+    expect(((await first.json()) as { state: { rateLimit: unknown } }).state.rateLimit).toMatchObject({ allowed: true, remaining: 1, policy: '2-in-60s' });
+    expect((await fetch(`${s.url}/echo`)).status).toBe(200);
+
+    const refused = await fetch(`${s.url}/echo`);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(fields(refused).limit).toEqual([['2-in-60s', { r: 0, t: 30 }]]);
+    expect(await refused.json()).toEqual({
+      type: 'https://iana.org/assignments/http-problem-types#quota-exceeded',
+      title: 'Too Many Requests',
+      status: 429,
+      detail: 'Rate limit 2-in-60s exceeded; retry in 30 s.',
+      'violated-policies': ['2-in-60s'],
+    });
+  });
+
+  it('ignores a spoofed X-Forwarded-For unless a trusted proxy is configured', async () => {
+    const s = await start(framework, { limiter: rateLimiter({ limit: 1, windowMs: 60_000 }) });
+    const as = (ip: string) => fetch(`${s.url}/echo`, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
+    expect(await as('198.51.100.1')).toBe(200);
+    expect(await as('198.51.100.2')).toBe(429); // same socket address: same client
+  });
+
+  it('behind a trusted proxy: IPv6 clients in one /64 share a key, IPv4-mapped addresses count as IPv4', async () => {
+    const s = await start(framework, { limiter: rateLimiter({ limit: 1, windowMs: 60_000 }), clientIp: { trustProxy: ['loopback'] } });
+    const as = (ip: string) => fetch(`${s.url}/echo`, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
+    expect(await as('2001:db8:1:2::1')).toBe(200);
+    expect(await as('2001:db8:1:2:ffff:eeee:dddd:9')).toBe(429);
+    expect(await as('2001:db8:1:3::1')).toBe(200);
+    expect(await as('192.0.2.7')).toBe(200);
+    expect(await as('::ffff:192.0.2.7')).toBe(429);
+    expect(await as('192.0.2.8')).toBe(200); // CVE-2026-30827: other IPv4 clients are not lumped together
+  });
+});
+
+describe('rateLimit options (Express 5 and Koa 3)', () => {
+  it.each(['express5', 'koa3'] as const)('%s: countIf counts only failed requests (e.g. failed logins)', async (framework) => {
+    const s = await start(framework, { limiter: rateLimiter({ limit: 2, windowMs: 60_000 }), countIf: (status) => status >= 400 });
+    for (let i = 0; i < 5; i++) expect((await fetch(`${s.url}/echo`)).status).toBe(200);
+    expect((await fetch(`${s.url}/fail`)).status).toBe(500);
+    expect((await fetch(`${s.url}/fail`)).status).toBe(500);
+    await expect.poll(async () => (await fetch(`${s.url}/echo`)).status).toBe(429);
+  });
+
+  it('several limits: one item per limit in each field; refused by the tighter one', async () => {
+    const store = memoryStore();
+    const limiters = [
+      rateLimiter({ name: 'burst', algorithm: 'fixed-window', limit: 1, windowMs: 1_000, store }),
+      rateLimiter({ name: 'daily', algorithm: 'fixed-window', limit: 100, windowMs: 86_400_000, store }),
+    ];
+    const s = await start('express5', { limiters });
+    const ok = await fetch(`${s.url}/echo`);
+    expect(fields(ok).policy).toEqual([
+      ['burst', { q: 1, w: 1 }],
+      ['daily', { q: 100, w: 86_400 }],
+    ]);
+    expect(fields(ok).limit.map(([name, p]) => [name, p.r])).toEqual([
+      ['burst', 0],
+      ['daily', 99],
+    ]);
+    const refused = await fetch(`${s.url}/echo`);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as Record<string, unknown>)['violated-policies']).toEqual(['burst']);
+    expect(fields(refused).limit.map(([name, p]) => [name, p.r])).toEqual([
+      ['burst', 0],
+      ['daily', 99], // the refused request was not counted
+    ]);
+  });
+
+  it.each([
+    ['draft-6', { 'ratelimit-limit': '1', 'ratelimit-remaining': '0', 'ratelimit-policy': '1;w=60' }],
+    ['legacy', { 'x-ratelimit-limit': '1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '60' }],
+  ] as const)('headers: %s', async (kind, expected) => {
+    const s = await start('koa3', { limiter: rateLimiter({ limit: 1, windowMs: 60_000 }), headers: kind });
+    const res = await fetch(`${s.url}/echo`);
+    for (const [name, value] of Object.entries(expected)) expect(res.headers.get(name)).toBe(value);
+    expect(res.headers.get('ratelimit')).toBeNull();
+  });
+
+  it('headers: false sends none, but a 429 still has Retry-After; onLimited replaces the reply; skip and keyBy', async () => {
+    const s = await start('express5', {
+      limiter: rateLimiter({ limit: 1, windowMs: 10_000, clock: manualClock() }),
+      headers: false,
+      keyBy: (req) => req.header('x-api-key'),
+      skip: (req) => req.header('x-internal') === 'yes',
+      onLimited: (_req, d) => ({ status: 429, body: { slowDown: d.retryAfterMs } }),
+    });
+    const call = (headers: Record<string, string>) => fetch(`${s.url}/echo`, { headers });
+    expect((await call({ 'x-api-key': 'a' })).headers.get('ratelimit')).toBeNull();
+    const refused = await call({ 'x-api-key': 'a' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect(await refused.json()).toEqual({ slowDown: 10_000 });
+    expect((await call({ 'x-api-key': 'b' })).status).toBe(200);
+    expect((await call({ 'x-api-key': 'a', 'x-internal': 'yes' })).status).toBe(200);
+    expect((await call({})).status).toBe(200); // no key: not limited
+  });
+
+  it('with a Redis store the guard is asynchronous; a failing store with onError closed answers 503', async () => {
+    const failing = { evalsha: () => Promise.reject(new Error('ECONNREFUSED')), eval: () => Promise.reject(new Error('ECONNREFUSED')) };
+    const store = redisStore({ client: failing, onError: 'closed' });
+    const s = await start('fastify5', { limiter: rateLimiter({ limit: 5, windowMs: 1_000, store }) });
+    const res = await fetch(`${s.url}/echo`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity' });
+  });
+
+  it('bad options are named', () => {
+    expect(() => rateLimitGuard({})).toThrow(expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG' }));
+    expect(() => rateLimitGuard({ limiter: {} as never })).toThrow(/limiter/);
+    expect(() => rateLimitGuard({ limiter: rateLimiter({ limit: 1, windowMs: 1 }), headers: 'draft-99' as never })).toThrow(/headers/);
+    for (const adapter of [expressAdapter, fastifyAdapter, koaAdapter]) expect(typeof adapter.rateLimit).toBe('function');
+  });
+});
+
+describe('Fastify per-route limits (compiled at boot in onRoute)', () => {
+  it('limits only routes that declare config.rateLimit, each with its own limiter', async () => {
+    const app = Fastify();
+    await app.register(fastifyAdapter.rateLimitRoutes({ headers: 'draft-6' }));
+    const login = rateLimiter({ name: 'login', limit: 1, windowMs: 60_000 });
+    app.post('/login', { config: { rateLimit: { limiter: login } } }, async (request) => ({ d: (request as unknown as { rateLimit: unknown }).rateLimit }));
+    app.get('/free', async () => 'free');
+    try {
+      const first = await app.inject({ method: 'POST', url: '/login' });
+      expect(first.statusCode).toBe(200);
+      expect(first.headers['ratelimit-limit']).toBe('1');
+      expect(first.json().d).toMatchObject({ allowed: true, policy: 'login' });
+      expect((await app.inject({ method: 'POST', url: '/login' })).statusCode).toBe(429);
+      for (let i = 0; i < 3; i++) {
+        const free = await app.inject({ method: 'GET', url: '/free' });
+        expect(free.statusCode).toBe(200);
+        expect(free.headers['ratelimit-limit']).toBeUndefined();
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('rateLimits of two limiters can be shared across routes', async () => {
+    const store = memoryStore();
+    const limiter = rateLimits([
+      rateLimiter({ name: 's', limit: 1, windowMs: 1_000, store }),
+      rateLimiter({ name: 'm', limit: 5, windowMs: 60_000, store }),
+    ]);
+    const app = Fastify();
+    await app.register(fastifyAdapter.rateLimit({ limiter }));
+    app.get('/a', async () => 'a');
+    app.get('/b', async () => 'b');
+    try {
+      expect((await app.inject({ url: '/a' })).statusCode).toBe(200);
+      expect((await app.inject({ url: '/b' })).statusCode).toBe(429);
+    } finally {
+      await app.close();
+    }
+  });
+});
