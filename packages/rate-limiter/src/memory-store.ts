@@ -18,45 +18,52 @@ const optionsSchema = z
   .object({ maxKeys: z.number().int().min(1).max(2 ** 30).optional() })
   .strict();
 
+/** Numbers of state each algorithm keeps per key (see `algorithms.ts`). */
+const stateWidth = [0, 1, 2, 2, 3] as const;
+
 /**
- * Per-key state, mutated in place when a request is counted: updating a number field allocates nothing, where
- * storing a fresh number in the cache would box it and cost a second lookup.
+ * One limit's keys. The cache maps each key to a slot in a `Float64Array` holding its state, so a decision
+ * updates numbers in place and allocates nothing, and a key costs the cache entry plus 8–24 bytes. Slots freed by
+ * eviction or deletion are reused. Limiters that bind the same limit (by name) share its table.
  */
-class Tat {
-  constructor(public t: number) {}
-}
-
-/** State of the algorithms that keep two or three numbers. */
-class Cell {
-  constructor(
-    public a: number,
-    public b: number,
-    public c: number,
-  ) {}
-}
-
-type State = Tat | Cell;
-
-/** One limit's keys. Limiters that bind the same limit (by name) share its table. */
 class Table {
-  readonly states: LRUCache<string, State>;
+  readonly states: LRUCache<string, number>;
   /** Keys refused until a time, for limits with a penalty. */
   readonly blocks: LRUCache<string, number> | undefined;
+  readonly #width: number;
+  readonly #slots: Float64Array;
+  readonly #free: Int32Array;
+  #freeCount: number;
 
   constructor(
     readonly rule: LimitRule,
     maxKeys: number,
   ) {
-    this.states = new LRUCache<string, State>({ max: maxKeys });
+    this.#width = stateWidth[rule.code as 1 | 2 | 3 | 4];
+    // One spare slot: a new key takes it before the cache evicts (and frees) its oldest key.
+    const slots = maxKeys + 1;
+    this.#slots = new Float64Array(slots * this.#width);
+    this.#free = new Int32Array(slots);
+    for (let i = 0; i < slots; i++) this.#free[i] = slots - 1 - i;
+    this.#freeCount = slots;
+    this.states = new LRUCache<string, number>({
+      max: maxKeys,
+      dispose: (slot) => {
+        this.#free[this.#freeCount++] = slot;
+      },
+    });
     this.blocks = rule.blockMs > 0 ? new LRUCache<string, number>({ max: maxKeys }) : undefined;
   }
 
   /** Evaluates a request into `e`, penalties included. */
-  decide(key: string, state: State | undefined, now: number, cost: number, e: Evaluation): void {
+  decide(key: string, slot: number | undefined, now: number, cost: number, e: Evaluation): void {
     const rule = this.rule;
-    if (state === undefined) evaluate(rule, false, 0, 0, 0, now, cost, e);
-    else if (state instanceof Tat) evaluate(rule, true, state.t, 0, 0, now, cost, e);
-    else evaluate(rule, true, state.a, state.b, state.c, now, cost, e);
+    if (slot === undefined) evaluate(rule, false, 0, 0, 0, now, cost, e);
+    else {
+      const s = this.#slots;
+      const i = slot * this.#width;
+      evaluate(rule, true, s[i]!, this.#width > 1 ? s[i + 1]! : 0, this.#width > 2 ? s[i + 2]! : 0, now, cost, e);
+    }
     const blocks = this.blocks;
     if (blocks !== undefined) {
       const until = blocks.get(key);
@@ -69,15 +76,16 @@ class Table {
   }
 
   /** Stores the evaluated state of an admitted request. */
-  commit(key: string, state: State | undefined, e: Evaluation): void {
-    if (state === undefined) {
-      this.states.set(key, this.rule.code === 1 ? new Tat(e.n0) : new Cell(e.n0, e.n1, e.n2));
-    } else if (state instanceof Tat) state.t = e.n0;
-    else {
-      state.a = e.n0;
-      state.b = e.n1;
-      state.c = e.n2;
-    }
+  commit(key: string, slot: number | undefined, e: Evaluation): void {
+    const isNew = slot === undefined;
+    const at = isNew ? this.#free[--this.#freeCount]! : slot;
+    const s = this.#slots;
+    const width = this.#width;
+    const i = at * width;
+    s[i] = e.n0;
+    if (width > 1) s[i + 1] = e.n1;
+    if (width > 2) s[i + 2] = e.n2;
+    if (isNew) this.states.set(key, at);
   }
 
   /** Starts a penalty for a refused request (an ongoing one is not extended); the refusal reports it. */
@@ -93,12 +101,13 @@ class Table {
   }
 
   refund(key: string, now: number, cost: number, e: Evaluation): void {
-    const state = this.states.get(key);
-    if (state === undefined) return;
-    if (state instanceof Tat) refund(this.rule, true, state.t, 0, 0, now, cost, e);
-    else refund(this.rule, true, state.a, state.b, state.c, now, cost, e);
+    const slot = this.states.get(key);
+    if (slot === undefined) return;
+    const s = this.#slots;
+    const i = slot * this.#width;
+    refund(this.rule, true, s[i]!, this.#width > 1 ? s[i + 1]! : 0, this.#width > 2 ? s[i + 2]! : 0, now, cost, e);
     if (e.ttlMs <= 0) this.states.delete(key);
-    else this.commit(key, state, e);
+    else this.commit(key, slot, e);
   }
 
   reset(key: string): void {
@@ -145,7 +154,7 @@ class SingleBinding implements LimitBinding<'sync'> {
 class MultiBinding implements LimitBinding<'sync'> {
   readonly #tables: readonly Table[];
   readonly #evaluations: readonly Evaluation[];
-  readonly #states: (State | undefined)[];
+  readonly #states: (number | undefined)[];
 
   constructor(tables: readonly Table[]) {
     this.#tables = tables;
