@@ -1,7 +1,10 @@
 /**
- * A server for the adapter-overhead benchmark: `<framework> <bare|guard|handwritten>`. `guard` mounts a no-op
- * synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own no-op middleware (the
- * least any middleware costs there); `bare` mounts nothing. Prints the port, then serves until killed.
+ * A server for the adapter-overhead benchmark: `<framework> <bare|guard|handwritten|ratelimit|anchor>`. `guard`
+ * mounts a no-op synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own no-op
+ * middleware (the least any middleware costs there); `bare` mounts nothing. `ratelimit` mounts Bulwark's rate
+ * limiter (memory store, never limiting) and `anchor` the framework's usual one (express-rate-limit,
+ * @fastify/rate-limit, koa-ratelimit), both keyed by client IP with standard headers. Prints the port, then serves
+ * until killed.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -11,10 +14,19 @@ import { NEXT, type Guard } from '@bulwark/http';
 import { toExpress } from '@bulwark/http/express';
 import { toFastify } from '@bulwark/http/fastify';
 import { toKoa } from '@bulwark/http/koa';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { rateLimit as expressRateLimit } from 'express-rate-limit';
+import koaRateLimit from 'koa-ratelimit';
+import { rateLimiter } from '@bulwark/rate-limiter';
+import { rateLimit as bulwarkExpress } from '@bulwark/rate-limiter/express';
+import { rateLimit as bulwarkFastify } from '@bulwark/rate-limiter/fastify';
+import { rateLimit as bulwarkKoa } from '@bulwark/rate-limiter/koa';
 
 const [framework, mode] = process.argv.slice(2);
 const guard: Guard = () => NEXT;
 const body = { hello: 'world' };
+const LIMIT = 1e9; // never limiting: every request pays for a full decision and its headers
+const limiter = () => rateLimiter({ limit: LIMIT, windowMs: 60_000 });
 
 // The runner reads this process's CPU time around a measurement window (on stdin 'cpu'), because on a small
 // machine CPU per request is far steadier than throughput, which the load generator's scheduling swamps.
@@ -32,12 +44,16 @@ if (framework === 'express') {
   const app = express();
   if (mode === 'guard') app.use(toExpress(guard));
   if (mode === 'handwritten') app.use((_req, _res, next) => next());
+  if (mode === 'ratelimit') app.use(bulwarkExpress({ limiter: limiter() }));
+  if (mode === 'anchor') app.use(expressRateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
   app.get('/', (_req, res) => void res.json(body));
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 } else if (framework === 'fastify') {
   const app = Fastify();
   if (mode === 'guard') await app.register(toFastify(guard, { name: 'bench-noop' }));
   if (mode === 'handwritten') app.addHook('onRequest', (_request, _reply, done) => done());
+  if (mode === 'ratelimit') await app.register(bulwarkFastify({ limiter: limiter() }));
+  if (mode === 'anchor') await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: 60_000 });
   app.get('/', async () => body);
   await app.listen({ port: 0, host: '127.0.0.1' });
   console.log((app.server.address() as AddressInfo).port);
@@ -45,6 +61,8 @@ if (framework === 'express') {
   const app = new Koa();
   if (mode === 'guard') app.use(toKoa(guard));
   if (mode === 'handwritten') app.use((_ctx, next) => next());
+  if (mode === 'ratelimit') app.use(bulwarkKoa({ limiter: limiter() }));
+  if (mode === 'anchor') app.use(koaRateLimit({ driver: 'memory', db: new Map(), duration: 60_000, max: LIMIT, id: (ctx) => ctx.ip }));
   app.use((ctx) => {
     ctx.body = body;
   });
