@@ -16,6 +16,8 @@ import { shedWhenOpen } from '@bulwark/circuit-breaker/express';
 import { compose, fallback, isTimeoutError, timeout } from '@bulwark/core';
 import { clientIpResolver, ipKey, type Guard } from '@bulwark/http';
 import { requestId, toExpress } from '@bulwark/http/express';
+import { memoryStore, rateLimiter, rateLimits, type Decision } from '@bulwark/rate-limiter';
+import { rateLimit } from '@bulwark/rate-limiter/express';
 import { exponential, retry, retryBudget } from '@bulwark/retry';
 
 export interface DemoOptions {
@@ -104,6 +106,17 @@ export function createApp(options: DemoOptions = {}): express.Express {
   });
   app.use('/payments', payments);
 
+  // Per-client rate limits on one route: 3 per 10 s and 20 per hour, decided together (a request refused by one
+  // is counted by neither), keyed by the client address (IPv6 by /64), with IETF RateLimit headers.
+  const limitsStore = memoryStore();
+  const searchLimits = rateLimits([
+    rateLimiter({ name: 'burst', limit: 3, windowMs: 10_000, store: limitsStore }),
+    rateLimiter({ name: 'hourly', limit: 20, windowMs: 3_600_000, store: limitsStore }),
+  ]);
+  app.get('/search', rateLimit({ limiter: searchLimits, clientIp: { trustProxy: options.trustProxy ?? false } }), (req, res) => {
+    res.json({ results: [], query: text(req.query.q, ''), remaining: (res.locals.rateLimit as Decision).remaining });
+  });
+
   app.get('/status', (_req, res) => {
     res.json({
       inbound: { limit: inbound.limit, active: inbound.active },
@@ -129,6 +142,7 @@ export function tryThese(base: string): string[] {
     `curl -i '${base}/quote?fail=1'         # upstream fails: retried, then "fallback"; 5 in a row open its circuit`,
     `curl -i '${base}/payments/charge?fail=1'   # 502; three in a row open the payments circuit...`,
     `curl -i ${base}/payments/charge        # ...and then the whole group answers 503 + Retry-After at once`,
+    `curl -i '${base}/search?q=x'           # RateLimit-Policy / RateLimit headers; the 4th call in 10 s gets 429`,
     `curl -s ${base}/status                 # adaptive inbound limit, breakers, bulkhead`,
   ];
 }

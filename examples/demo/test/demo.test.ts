@@ -39,6 +39,20 @@ describe('demo service', () => {
     expect(await json('/quote?fail=1')).toMatchObject({ source: 'fallback', reason: 'upstream answered 503' });
   });
 
+  it('search: draft-10 RateLimit headers; the fourth call in 10 s is refused with 429, Retry-After and a problem body', async () => {
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 4; i++) {
+      last = await fetch(`${base}/search?q=bulwark`);
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(last!.headers.get('ratelimit-policy')).toBe('"burst";q=3;w=10, "hourly";q=20;w=3600');
+    expect(last!.headers.get('ratelimit')).toMatch(/^"burst";r=0;t=\d+, "hourly";r=17;t=\d+$/);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await last!.json()) as Record<string, unknown>)['violated-policies']).toEqual(['burst']);
+  });
+
   it('payments: three 502s open its circuit, then the group is shed with 503 + Retry-After', async () => {
     for (let i = 0; i < 3; i++) expect((await fetch(`${base}/payments/charge?fail=1`)).status).toBe(502);
     const shed = await fetch(`${base}/payments/charge`);
