@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /**
  * Where time comes from. Every time-dependent Bulwark primitive takes a `clock` option so tests can run on a
  * `VirtualClock` (from `@bulwark/core/testing`) without real waiting.
@@ -22,7 +24,9 @@ export interface Clock {
  * ```
  */
 export const systemClock: Clock = {
-  now: () => performance.now(),
+  // Bound once: in Node 20 the global `performance` is a lazy accessor, and reading it on every call made a rate
+  // limiter's decision twice as slow.
+  now: performance.now.bind(performance),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
