@@ -5,19 +5,30 @@ import { createHash } from 'node:crypto';
  * operations in the same order, so the same IEEE doubles), and numbers travel as `%.17g` strings, which
  * round-trip doubles exactly (Lua's own `tostring` keeps only 14 digits).
  *
- * KEYS: for limit i, its state key KEYS[2i-1] and its penalty key KEYS[2i], all hash-tagged on the request key so
- *       they share one cluster slot.
- * ARGV: op ('c' consume, 'p' peek, 'r' refund, 'x' reset), now in ms ('' = Redis TIME), cost, then five values
- *       per limit: algorithm code, limit, windowMs, burst, blockMs.
- * Returns four strings per limit: allowed (1/0), remaining, resetMs, retryAfterMs ('inf' for never).
+ * KEYS: for each limit in order, its state key, then its penalty key if it has a penalty (blockMs > 0); all
+ *       hash-tagged on the request key so they share one cluster slot.
+ * ARGV: op ('c' consume, 'p' peek, 'r' refund, 'x' reset), now in ms ('' = Redis TIME), cost, and the limits as
+ *       one space-separated string of five numbers per limit: algorithm code, limit, windowMs, burst, blockMs (one
+ *       argument instead of five per limit: encoding arguments is most of the client's cost per call).
+ * Returns four integers per limit: allowed (1/0), remaining, resetMs and retryAfterMs in whole ms rounded up (-1:
+ * never).
+ * ARGV[1] = 'batch' runs several requests' calls in one script (see the end of the script).
  */
 export const RATE_LIMIT_SCRIPT = `
+-- Redis < 5 replicates scripts verbatim and refuses writes after TIME unless told to replicate effects.
+if redis.replicate_commands then redis.replicate_commands() end
 local EPS_MS = 0.001
 local EPS_COUNT = 1e-9
 local INF = 1/0
 local floor, max, min, ceil = math.floor, math.max, math.min, math.ceil
 
 local function fmt(x) return string.format('%.17g', x) end
+
+-- Whole ms rounded up, as decision.ts roundUpMs does; -1 for never. Integer replies cost no formatting or parsing.
+local function wholeMs(x)
+  if x == INF then return -1 end
+  return max(0, ceil(x - EPS_MS))
+end
 
 local function parse(v)
   if not v then return false, 0, 0, 0 end
@@ -125,27 +136,8 @@ local function refund(code, limit, windowMs, burst, s0, s1, s2, now, cost)
   end
 end
 
-local op = ARGV[1]
-if op == 'x' then
-  for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end
-  return {}
-end
-
-local now
--- With an app-supplied clock (tests), Redis TTLs run in real time while the decisions use that clock: keep keys a
--- minute longer so they never vanish early. A state past its time decides exactly like a missing one.
-local slack = 0
-if ARGV[2] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-else
-  now = tonumber(ARGV[2])
-  slack = 60000
-end
-local cost = tonumber(ARGV[3])
-local n = (#ARGV - 3) / 5
-
-local function store(code, key, n0, n1, n2, ttl)
+-- Writes a key's new state with its TTL (or deletes a state back at its initial value).
+local function store(code, key, n0, n1, n2, ttl, slack)
   if ttl <= 0 then
     redis.call('DEL', key)
     return
@@ -157,60 +149,123 @@ local function store(code, key, n0, n1, n2, ttl)
   redis.call('SET', key, value, 'PX', ceil(ttl) + slack)
 end
 
-if op == 'r' then
+-- Redis time in ms, read once per script run (a script runs atomically, so one reading serves every decision).
+local redisNow
+local function clock()
+  if not redisNow then
+    local t = redis.call('TIME')
+    redisNow = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  end
+  return redisNow
+end
+
+-- One request's decision. KEYS and ARGV are this request's own (a batch passes each request its slice).
+local function decide(KEYS, ARGV)
+  local op = ARGV[1]
+  if op == 'x' then
+    for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end
+    return {}
+  end
+
+  local now
+  -- With an app-supplied clock (tests), Redis TTLs run in real time while the decisions use that clock: keep keys a
+  -- minute longer so they never vanish early. A state past its time decides exactly like a missing one.
+  local slack = 0
+  if ARGV[2] == '' then
+    now = clock()
+  else
+    now = tonumber(ARGV[2])
+    slack = 60000
+  end
+  local cost = tonumber(ARGV[3])
+  local spec = {}
+  for v in string.gmatch(ARGV[4], '%S+') do spec[#spec + 1] = tonumber(v) end
+  local n = #spec / 5
+  -- Key positions: each limit has a state key, then a penalty key only if it has a penalty.
+  local stateKey, blockKey = {}, {}
+  local k = 1
   for i = 1, n do
-    local b = 3 + (i - 1) * 5
-    local code = tonumber(ARGV[b + 1])
-    local has, s0, s1, s2 = parse(redis.call('GET', KEYS[2 * i - 1]))
-    if has then
-      local n0, n1, n2, ttl = refund(code, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), s0, s1, s2, now, cost)
-      store(code, KEYS[2 * i - 1], n0, n1, n2, ttl)
+    stateKey[i] = KEYS[k]
+    k = k + 1
+    if spec[i * 5] > 0 then
+      blockKey[i] = KEYS[k]
+      k = k + 1
     end
   end
-  return {}
+
+  if op == 'r' then
+    for i = 1, n do
+      local b = (i - 1) * 5
+      local code = spec[b + 1]
+      local has, s0, s1, s2 = parse(redis.call('GET', stateKey[i]))
+      if has then
+        local n0, n1, n2, ttl = refund(code, spec[b + 2], spec[b + 3], spec[b + 4], s0, s1, s2, now, cost)
+        store(code, stateKey[i], n0, n1, n2, ttl, slack)
+      end
+    end
+    return {}
+  end
+
+  local decided = {}
+  local all = true
+  for i = 1, n do
+    local b = (i - 1) * 5
+    local code, blockMs = spec[b + 1], spec[b + 5]
+    local has, s0, s1, s2 = parse(redis.call('GET', stateKey[i]))
+    local allowed, remaining, resetMs, retry, n0, n1, n2, ttl =
+      evaluate(code, spec[b + 2], spec[b + 3], spec[b + 4], has, s0, s1, s2, now, cost)
+    local blocked = false
+    if blockMs > 0 then
+      local untilMs = tonumber(redis.call('GET', blockKey[i]) or '')
+      if untilMs and untilMs > now then
+        allowed, remaining, retry, blocked = false, 0, max(retry, untilMs - now), true
+      end
+    end
+    if not allowed then all = false end
+    decided[i] = { allowed, remaining, resetMs, retry, n0, n1, n2, ttl, code, blockMs, blocked }
+  end
+
+  local out = {}
+  for i = 1, n do
+    local d = decided[i]
+    if op == 'c' then
+      if all then
+        store(d[9], stateKey[i], d[5], d[6], d[7], d[8], slack)
+      elseif not d[1] and d[10] > 0 and not d[11] then
+        redis.call('SET', blockKey[i], fmt(now + d[10]), 'PX', ceil(d[10]) + slack)
+        d[2] = 0
+        d[4] = max(d[4], d[10])
+      end
+    end
+    local allowedFlag = 0
+    if d[1] then allowedFlag = 1 end
+    -- a limit that would have admitted a refused request reports its quota without it
+    if d[1] and not all then d[2] = floor(d[2] + cost) end
+    out[#out + 1] = allowedFlag
+    out[#out + 1] = d[2]
+    out[#out + 1] = wholeMs(d[3])
+    out[#out + 1] = wholeMs(d[4])
+  end
+  return out
 end
 
-local decided = {}
-local all = true
-for i = 1, n do
-  local b = 3 + (i - 1) * 5
-  local code, blockMs = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 5])
-  local has, s0, s1, s2 = parse(redis.call('GET', KEYS[2 * i - 1]))
-  local allowed, remaining, resetMs, retry, n0, n1, n2, ttl =
-    evaluate(code, tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), has, s0, s1, s2, now, cost)
-  local blocked = false
-  if blockMs > 0 then
-    local untilMs = tonumber(redis.call('GET', KEYS[2 * i]) or '')
-    if untilMs and untilMs > now then
-      allowed, remaining, retry, blocked = false, 0, max(retry, untilMs - now), true
-    end
+-- A batch: ARGV = 'batch', n, then (key count, arg count) per request, then every request's args in order;
+-- KEYS = every request's keys in order. Returns one reply per request. Callers batch only on a standalone Redis,
+-- where keys of different slots may meet in one script.
+if ARGV[1] == 'batch' then
+  local n = tonumber(ARGV[2])
+  local replies = {}
+  local ki, ai = 1, 3 + 2 * n
+  for c = 1, n do
+    local nk, na = tonumber(ARGV[1 + 2 * c]), tonumber(ARGV[2 + 2 * c])
+    local k, a = {}, {}
+    for j = 1, nk do k[j] = KEYS[ki]; ki = ki + 1 end
+    for j = 1, na do a[j] = ARGV[ai]; ai = ai + 1 end
+    replies[c] = decide(k, a)
   end
-  if not allowed then all = false end
-  decided[i] = { allowed, remaining, resetMs, retry, n0, n1, n2, ttl, code, blockMs, blocked }
+  return replies
 end
-
-local out = {}
-for i = 1, n do
-  local d = decided[i]
-  if op == 'c' then
-    if all then
-      store(d[9], KEYS[2 * i - 1], d[5], d[6], d[7], d[8])
-    elseif not d[1] and d[10] > 0 and not d[11] then
-      redis.call('SET', KEYS[2 * i], fmt(now + d[10]), 'PX', ceil(d[10]) + slack)
-      d[2] = 0
-      d[4] = max(d[4], d[10])
-    end
-  end
-  local allowedFlag = '0'
-  if d[1] then allowedFlag = '1' end
-  -- a limit that would have admitted a refused request reports its quota without it
-  if d[1] and not all then d[2] = floor(d[2] + cost) end
-  out[#out + 1] = allowedFlag
-  out[#out + 1] = fmt(d[2])
-  out[#out + 1] = fmt(d[3])
-  out[#out + 1] = fmt(d[4])
-end
-return out
+return decide(KEYS, ARGV)
 `;
 
 /** SHA-1 of {@link RATE_LIMIT_SCRIPT}, for EVALSHA. */

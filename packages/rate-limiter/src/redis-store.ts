@@ -11,7 +11,7 @@ import {
   type Unsubscribe,
 } from '@bulwark/core';
 import type { LimitRule } from './algorithms.js';
-import { joinDecisions, roundUpMs, type Decision } from './decision.js';
+import { joinDecisions, type Decision } from './decision.js';
 import { MemoryStore } from './memory-store.js';
 import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js';
 import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
@@ -52,6 +52,12 @@ export interface RedisStoreOptions {
    */
   blockCache?: false | { maxKeys?: number };
   /**
+   * Combine the calls made in the same tick (concurrent requests) into one script call: one round trip for many
+   * decisions, each still atomic. Default on, off for an ioredis `Cluster` (one batch's keys may live on several
+   * nodes).
+   */
+  batch?: boolean;
+  /**
    * Time source: `'redis'` (default) reads Redis `TIME` inside the script, so app hosts with skewed clocks agree.
    * `'limiter'` uses the limiter's clock — for tests on a `VirtualClock` only.
    */
@@ -91,16 +97,24 @@ const optionsSchema = z
       .union([z.literal(false), z.object({ maxKeys: z.number().int().min(1).max(10_000_000).optional() }).strict()])
       .optional(),
     time: z.enum(['redis', 'limiter']).optional(),
+    batch: z.boolean().optional(),
   })
   .strict();
+
+/** Most calls combined into one script run: a long script would hold up every other Redis client. */
+const MAX_BATCH = 8;
+
+interface Pending {
+  readonly keys: string[];
+  readonly args: string[];
+  resolve(reply: unknown): void;
+  reject(error: Error): void;
+}
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-function parseNumber(s: unknown): number {
-  return s === 'inf' ? Infinity : Number(s);
-}
 
 type Operation = 'c' | 'p' | 'r' | 'x';
 const operationName = { c: 'consume', p: 'peek', r: 'refund', x: 'reset' } as const;
@@ -114,17 +128,15 @@ class RedisBinding implements LimitBinding<'async'> {
   readonly #store: RedisStore;
   readonly #rules: readonly LimitRule[];
   readonly #suffixes: readonly string[];
-  readonly #ruleArgs: readonly string[];
+  readonly #spec: string;
   readonly #fallback: LimitBinding<'sync'> | undefined;
   readonly #blocked: LRUCache<string, BlockedEntry> | undefined;
 
   constructor(store: RedisStore, rules: readonly LimitRule[], fallback: MemoryStore | undefined, blockKeys: number) {
     this.#store = store;
     this.#rules = rules;
-    this.#suffixes = rules.flatMap((r) => [`}:${r.name}`, `}:${r.name}:b`]);
-    this.#ruleArgs = rules.flatMap((r) =>
-      [r.code, r.limit, r.windowMs, r.burst, r.blockMs].map((v) => String(v)),
-    );
+    this.#suffixes = rules.flatMap((r) => (r.blockMs > 0 ? [`}:${r.name}`, `}:${r.name}:b`] : [`}:${r.name}`]));
+    this.#spec = rules.map((r) => `${r.code} ${r.limit} ${r.windowMs} ${r.burst} ${r.blockMs}`).join(' ');
     this.#fallback = fallback?.bind(rules);
     this.#blocked = blockKeys > 0 ? new LRUCache({ max: blockKeys }) : undefined;
   }
@@ -189,7 +201,7 @@ class RedisBinding implements LimitBinding<'async'> {
   }
 
   #args(op: Operation, cost: number, now: number): string[] {
-    return [op, this.#store.clientTime ? String(now) : '', String(cost), ...this.#ruleArgs];
+    return [op, this.#store.clientTime ? String(now) : '', String(cost), this.#spec];
   }
 
   #toDecision(reply: unknown): Decision {
@@ -198,11 +210,11 @@ class RedisBinding implements LimitBinding<'async'> {
     }
     const decisions = this.#rules.map(
       (rule, i): Decision => ({
-        allowed: reply[i * 4] === 1 || reply[i * 4] === '1',
+        allowed: reply[i * 4] === 1,
         limit: rule.limit,
-        remaining: parseNumber(reply[i * 4 + 1]),
-        resetMs: roundUpMs(parseNumber(reply[i * 4 + 2])),
-        retryAfterMs: roundUpMs(parseNumber(reply[i * 4 + 3])),
+        remaining: reply[i * 4 + 1] as number,
+        resetMs: reply[i * 4 + 2] as number,
+        retryAfterMs: reply[i * 4 + 3] === -1 ? Infinity : (reply[i * 4 + 3] as number),
         policy: rule.name,
         windowMs: rule.windowMs,
       }),
@@ -250,6 +262,8 @@ export class RedisStore implements RateLimitStore<'async'> {
   readonly #deadlines = new DeadlineQueue(systemClock);
   readonly #rules = new Map<string, LimitRule>();
   readonly #errors = new Emitter<StoreErrorEvent>(storeErrorChannel);
+  readonly #batch: boolean;
+  #queue: Pending[] = [];
   #downUntil = 0;
   #lastError: Error = new Error('redis store down');
 
@@ -262,6 +276,7 @@ export class RedisStore implements RateLimitStore<'async'> {
     this.#errorBackoffMs = o.errorBackoffMs ?? 1_000;
     this.#blockKeys = o.blockCache === false ? 0 : (o.blockCache?.maxKeys ?? 10_000);
     this.clientTime = o.time === 'limiter';
+    this.#batch = o.batch ?? (options.client as { isCluster?: boolean }).isCluster !== true;
   }
 
   bind(rules: readonly LimitRule[]): LimitBinding<'async'> {
@@ -282,12 +297,55 @@ export class RedisStore implements RateLimitStore<'async'> {
     return this.#errors.on(listener);
   }
 
-  /** @internal Runs the script with the store's timeout and error backoff. */
+  /** @internal Runs the script for one call, batched with the calls of the same tick when batching is on. */
   run(keys: string[], args: string[]): Promise<unknown> {
     if (this.#downUntil !== 0) {
       if (systemClock.now() < this.#downUntil) return Promise.reject(this.#lastError);
       this.#downUntil = 0;
     }
+    if (!this.#batch) return this.#timed(keys, args);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ keys, args, resolve, reject });
+      // setImmediate runs once the current I/O callbacks and all their promise continuations are done, so callers
+      // woken by one reply (or one socket read) batch together; a lone call waits one loop turn, microseconds.
+      if (this.#queue.length === 1) setImmediate(this.#flush);
+    });
+  }
+
+  readonly #flush = (): void => {
+    const queue = this.#queue;
+    this.#queue = [];
+    for (let start = 0; start < queue.length; start += MAX_BATCH) {
+      const calls = queue.length <= MAX_BATCH ? queue : queue.slice(start, start + MAX_BATCH);
+      if (calls.length === 1) {
+        const call = calls[0]!;
+        this.#timed(call.keys, call.args).then(call.resolve, call.reject);
+        continue;
+      }
+      const head = ['batch', String(calls.length)];
+      const keys: string[] = [];
+      const args: string[] = [];
+      for (const call of calls) {
+        head.push(String(call.keys.length), String(call.args.length));
+        for (const k of call.keys) keys.push(k);
+        for (const a of call.args) args.push(a);
+      }
+      this.#timed(keys, head.concat(args)).then(
+        (replies) => {
+          if (!Array.isArray(replies) || replies.length !== calls.length) {
+            const error = new TypeError(`unexpected reply from the rate-limit script batch: ${JSON.stringify(replies)}`);
+            for (const call of calls) call.reject(error);
+          } else calls.forEach((call, i) => call.resolve(replies[i]));
+        },
+        (error: Error) => {
+          for (const call of calls) call.reject(error);
+        },
+      );
+    }
+  };
+
+  /** Runs the script with the store's timeout; a failure starts the error backoff. */
+  #timed(keys: string[], args: string[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const entry: DeadlineEntry = {
