@@ -107,8 +107,8 @@ const MAX_BATCH = 8;
 interface Pending {
   readonly keys: string[];
   readonly args: string[];
-  resolve(reply: unknown): void;
-  reject(error: Error): void;
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (error: Error) => void;
 }
 
 function isNoScript(error: unknown): boolean {
