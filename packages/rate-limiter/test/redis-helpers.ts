@@ -1,4 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
@@ -42,11 +45,13 @@ async function freePort(): Promise<number> {
 /** A private redis-server on a free port, for fault tests: stop() kills it, start() brings it back on the same port. */
 export class PrivateRedis {
   #process: ChildProcess | undefined;
+  #extra: readonly string[] = [];
   private constructor(readonly port: number) {}
 
-  static async create(): Promise<PrivateRedis> {
+  /** Starts a server; `extra` are more redis-server arguments (kept for restarts). */
+  static async create(extra: readonly string[] = []): Promise<PrivateRedis> {
     const server = new PrivateRedis(await freePort());
-    await server.start();
+    await server.start(extra);
     return server;
   }
 
@@ -54,8 +59,9 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  async start(extra: readonly string[] = this.#extra): Promise<void> {
+    this.#extra = extra;
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.#process = child;
@@ -80,4 +86,37 @@ export class PrivateRedis {
       child.kill('SIGKILL');
     });
   }
+}
+
+/**
+ * A private three-master Redis Cluster (no replicas), for checking that one request's keys share a slot and that
+ * scripts load on every node. Its config files go to a temporary directory.
+ */
+export async function privateCluster(): Promise<{ ports: number[]; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-cluster-'));
+  const nodes = await Promise.all(
+    [0, 1, 2].map((i) =>
+      PrivateRedis.create(['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`), '--dir', dir]),
+    ),
+  );
+  const ports = nodes.map((n) => n.port);
+  execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
+    stdio: 'ignore',
+  });
+  // Wait until every node agrees the cluster is up.
+  for (const port of ports) {
+    for (let i = 0; ; i++) {
+      const info = execFileSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' });
+      if (info.includes('cluster_state:ok')) break;
+      if (i > 100) throw new Error(`cluster on ${port} never became ok`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    ports,
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

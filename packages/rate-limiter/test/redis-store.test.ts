@@ -125,6 +125,27 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
     expect((await l.consume('k')).allowed).toBe(true);
   });
 
+  it('batches the calls of one tick: one script run per 8 calls, each decided as if alone', async () => {
+    let runs = 0;
+    const counting = {
+      evalsha: (...args: Parameters<Redis['evalsha']>) => {
+        runs++;
+        return redis!.evalsha(...args);
+      },
+      eval: (...args: Parameters<Redis['eval']>) => redis!.eval(...args),
+    };
+    const l = rateLimiter({ limit: 10, windowMs: 60_000, store: redisStore({ client: counting as never, prefix: testPrefix() }) });
+    const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => l.consume(`k${i % 4}`)));
+    expect(runs).toBe(5);
+    for (let k = 0; k < 4; k++) {
+      const mine = decisions.filter((_, i) => i % 4 === k);
+      expect(mine.map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    }
+    const unbatched = rateLimiter({ limit: 10, windowMs: 60_000, store: redisStore({ client: counting as never, prefix: testPrefix(), batch: false }) });
+    await Promise.all(Array.from({ length: 10 }, () => unbatched.consume('k')));
+    expect(runs).toBe(15);
+  });
+
   it('bad config is named', () => {
     const fields = (f: () => unknown) => {
       try {
