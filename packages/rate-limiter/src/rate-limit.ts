@@ -146,8 +146,7 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
   const decide = (req: RequestView, key: string, cost: number, d: Decision): Outcome => {
     const headers = writeHeaders?.(d);
     if (!d.allowed) {
-      const custom = onLimited?.(req, d) ?? undefined;
-      const reply = custom ?? defaultReply(d);
+      const reply = (onLimited?.(req, d) as Reply | undefined) ?? defaultReply(d);
       const extra: Record<string, string | number> = { ...headers };
       if (d.retryAfterMs < Infinity) extra['retry-after'] = delaySeconds(d.retryAfterMs);
       return { kind: 'respond', status: reply.status, headers: { ...extra, ...reply.headers }, body: reply.body };
