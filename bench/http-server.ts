@@ -1,8 +1,9 @@
 /**
- * A server for the adapter-overhead benchmark: `<framework> <bare|guard|handwritten|ratelimit|anchor>`. `guard`
+ * A server for the adapter-overhead benchmark: `<framework> <bare|guard|handwritten|ratelimit|ratelimit-noheaders|anchor>`. `guard`
  * mounts a no-op synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own no-op
  * middleware (the least any middleware costs there); `bare` mounts nothing. `ratelimit` mounts Bulwark's rate
- * limiter (memory store, never limiting) and `anchor` the framework's usual one (express-rate-limit,
+ * limiter (memory store, never limiting; `ratelimit-noheaders` without its response headers) and `anchor` the
+ * framework's usual one (express-rate-limit,
  * @fastify/rate-limit, koa-ratelimit), both keyed by client IP with standard headers. Prints the port, then serves
  * until killed.
  */
@@ -45,6 +46,7 @@ if (framework === 'express') {
   if (mode === 'guard') app.use(toExpress(guard));
   if (mode === 'handwritten') app.use((_req, _res, next) => next());
   if (mode === 'ratelimit') app.use(bulwarkExpress({ limiter: limiter() }));
+  if (mode === 'ratelimit-noheaders') app.use(bulwarkExpress({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') app.use(expressRateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
   app.get('/', (_req, res) => void res.json(body));
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
@@ -53,6 +55,7 @@ if (framework === 'express') {
   if (mode === 'guard') await app.register(toFastify(guard, { name: 'bench-noop' }));
   if (mode === 'handwritten') app.addHook('onRequest', (_request, _reply, done) => done());
   if (mode === 'ratelimit') await app.register(bulwarkFastify({ limiter: limiter() }));
+  if (mode === 'ratelimit-noheaders') await app.register(bulwarkFastify({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: 60_000 });
   app.get('/', async () => body);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -62,6 +65,7 @@ if (framework === 'express') {
   if (mode === 'guard') app.use(toKoa(guard));
   if (mode === 'handwritten') app.use((_ctx, next) => next());
   if (mode === 'ratelimit') app.use(bulwarkKoa({ limiter: limiter() }));
+  if (mode === 'ratelimit-noheaders') app.use(bulwarkKoa({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') app.use(koaRateLimit({ driver: 'memory', db: new Map(), duration: 60_000, max: LIMIT, id: (ctx) => ctx.ip }));
   app.use((ctx) => {
     ctx.body = body;

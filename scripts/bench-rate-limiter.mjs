@@ -93,7 +93,7 @@ async function throughput(framework, mode, seconds) {
 }
 
 const seconds = quick ? 2 : 4;
-const modes = ['bare', 'ratelimit', 'anchor'];
+const modes = ['bare', 'ratelimit', 'ratelimit-noheaders', 'anchor'];
 const http = {};
 for (const framework of (process.env.FRAMEWORKS ?? 'express,fastify,koa').split(',')) {
   const samples = Object.fromEntries(modes.map((m) => [m, []]));
@@ -164,13 +164,19 @@ const lines = [
     (pin ? `server pinned to core ${cores - 1}, load generator to the others.` : 'server and load generator share every core.') +
     ' "By CPU" is bare CPU per request ÷ limited CPU per request, paired within each round (see docs/benchmarks.md).',
   '',
-  '| framework | bare req/s | Bulwark, by CPU | Bulwark, by req/s | anchor | anchor, by CPU | anchor, by req/s |',
-  '|---|---:|---:|---:|---|---:|---:|',
+  '| framework | bare req/s | Bulwark, by CPU | Bulwark, by req/s | Bulwark without headers, by CPU | anchor | anchor, by CPU | anchor, by req/s |',
+  '|---|---:|---:|---:|---:|---|---:|---:|',
   ...Object.entries(http).map(
     ([fw, r]) =>
-      `| ${fw} | ${r.bare.rps.toFixed(0)} | ${x(r.ratelimit.cpuRatio)} | ${x(r.ratelimit.rpsRatio)} | ${anchors[fw]} | ` +
-      `${x(r.anchor.cpuRatio)} | ${x(r.anchor.rpsRatio)} |`,
+      `| ${fw} | ${r.bare.rps.toFixed(0)} | ${x(r.ratelimit.cpuRatio)} | ${x(r.ratelimit.rpsRatio)} | ` +
+      `${x(r['ratelimit-noheaders'].cpuRatio)} | ${anchors[fw]} | ${x(r.anchor.cpuRatio)} | ${x(r.anchor.rpsRatio)} |`,
   ),
+  '',
+  'The Bulwark column sends the two draft-10 fields (`RateLimit-Policy`, `RateLimit`) on every response, as the',
+  'anchors send theirs (express-rate-limit draft-8, @fastify/rate-limit three `x-ratelimit-*`, koa-ratelimit three).',
+  'The middleware itself (key, decision, header values, adapter) measures ~0.25 µs per request in isolation; CPU',
+  "profiles of the limited servers put Bulwark's functions at ~3% of busy samples and Node's serialisation of the",
+  'two extra header lines at ~1–2%. The "without headers" column shows the limiter alone.',
   '',
   '## Goals (issue 4)',
   '',
