@@ -1,10 +1,11 @@
 // Rate-limiter benchmarks, side by side with rate-limiter-flexible, express-rate-limit, @fastify/rate-limit and
 // koa-ratelimit, in one run; writes docs/benchmarks-rate-limiter.md. Same method as scripts/bench.mjs: one process
 // per case, rounds interleaved, medians; HTTP sides alternate within each round and ratios are paired per round.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { cores, pin, serverCpu, startServer } from './bench-http.mjs';
 
 const benchDir = new URL('../bench/', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
@@ -43,40 +44,6 @@ const redis = interleaved(
 );
 
 // HTTP: the server pinned to the last core where taskset exists, the load generator on the others.
-const cores = cpus().length;
-let pin = false;
-try {
-  execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-  pin = cores >= 2;
-} catch {
-  pin = false;
-}
-if (pin) execFileSync('taskset', ['-p', '-c', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
-
-async function startServer(framework, mode) {
-  const command = ['--import', 'tsx', 'http-server.ts', framework, mode];
-  const stdio = ['pipe', 'pipe', 'inherit'];
-  const child = pin
-    ? spawn('taskset', ['-c', String(cores - 1), process.execPath, ...command], { cwd: benchDir, stdio })
-    : spawn(process.execPath, command, { cwd: benchDir, stdio });
-  const lines = [];
-  let wake;
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => {
-    lines.push(...chunk.split('\n').filter(Boolean));
-    wake?.();
-  });
-  const next = async () => {
-    while (lines.length === 0) await new Promise((r) => (wake = r));
-    return lines.shift();
-  };
-  const port = Number(await next());
-  const cpu = async () => {
-    child.stdin.write('cpu\n');
-    return Number((await next()).split(' ')[1]);
-  };
-  return { child, port, cpu };
-}
 
 // The load generator: wrk where installed, else autocannon. On two cores autocannon (JavaScript) becomes the
 // bottleneck once responses carry longer header values: the server then idles between smaller batches and its CPU
@@ -105,9 +72,9 @@ async function throughput(framework, mode, seconds) {
   try {
     const url = `http://127.0.0.1:${server.port}/`;
     await load(url, 1);
-    const before = await server.cpu();
+    const before = await serverCpu(server);
     const r = await load(url, seconds);
-    const after = await server.cpu();
+    const after = await serverCpu(server);
     return { rps: r.rps, cpuPerRequest: (after - before) / r.total, non2xx: r.non2xx };
   } finally {
     server.child.kill();

@@ -1,11 +1,11 @@
 // Runs the benchmarks in bench/ and writes docs/benchmarks.md. Micro-benchmarks run one case per process (async
 // micro-benchmarks in one process skew by run order); HTTP throughput alternates bare and guarded servers over
 // several rounds and compares medians. Goals are ratios, never absolute times.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-
+import { cores, pin, serverCpu, startServer } from './bench-http.mjs';
 const benchDir = new URL('../bench/', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 const httpOnly = process.argv.includes('--http-only'); // for iterating; does not write docs/benchmarks.md
@@ -32,51 +32,6 @@ async function microSuite(suite, names) {
     console.log(`${suite} | ${name}: ${out[name].toFixed(1)} ns (median of ${runs} interleaved processes)`);
   }
   return out;
-}
-
-// On a small machine the server and the load generator fight for cores, which swamps a few-percent difference.
-// Where taskset exists, pin the server to the last core and this process (autocannon) to the others.
-const cores = cpus().length;
-const pin = cores >= 2 && hasTaskset();
-function hasTaskset() {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-if (pin) execFileSync('taskset', ['-p', '-c', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
-
-function startServer(framework, mode) {
-  const command = ['--import', 'tsx', 'http-server.ts', framework, mode];
-  const stdio = ['pipe', 'pipe', 'inherit'];
-  const child = pin
-    ? spawn('taskset', ['-c', String(cores - 1), process.execPath, ...command], { cwd: benchDir, stdio })
-    : spawn(process.execPath, command, { cwd: benchDir, stdio });
-  child.stdout.setEncoding('utf8');
-  const lines = [];
-  let waiting;
-  child.stdout.on('data', (chunk) => {
-    lines.push(...chunk.trim().split('\n'));
-    waiting?.();
-  });
-  const nextLine = () =>
-    new Promise((resolve) => {
-      const take = () => (lines.length ? resolve(lines.shift()) : (waiting = take));
-      take();
-    });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-    nextLine().then((port) => resolve({ port: Number(port), child, nextLine }));
-  });
-}
-
-/** Server CPU microseconds so far (asks the server over stdin). */
-async function serverCpu(server) {
-  server.child.stdin.write('cpu\n');
-  const line = await server.nextLine();
-  return Number(line.split(' ')[1]);
 }
 
 async function throughput(framework, mode, seconds) {
