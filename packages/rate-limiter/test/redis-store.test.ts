@@ -26,6 +26,19 @@ const limiterOptions = ({ algorithm, limit, windowMs, burst, blockMs }: LimitArb
     ? { algorithm, limit, windowMs, burst, blockMs }
     : { algorithm, limit, windowMs, blockMs };
 
+/** The shared client, counting its EVALSHA calls (script runs that reached Redis). */
+function countingClient(): { runs: number; evalsha: Redis['evalsha']; eval: Redis['eval'] } {
+  const client = {
+    runs: 0,
+    evalsha: ((...args: Parameters<Redis['evalsha']>) => {
+      client.runs++;
+      return redis!.evalsha(...args);
+    }) as Redis['evalsha'],
+    eval: ((...args: Parameters<Redis['eval']>) => redis!.eval(...args)) as Redis['eval'],
+  };
+  return client;
+}
+
 const opArb = fc.record({
   // round waits too, so requests land exactly on window and interval boundaries
   wait: fc.oneof(fc.constantFrom(0, 1, 7, 100, 250, 500, 1_000), fc.integer({ min: 0, max: 1_500 })),
@@ -102,23 +115,16 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
   });
 
   it('answers repeat offenders from the local block cache until their retry time, without a round trip', async () => {
-    let calls = 0;
-    const counting = {
-      evalsha: (...args: Parameters<Redis['evalsha']>) => {
-        calls++;
-        return redis!.evalsha(...args);
-      },
-      eval: (...args: Parameters<Redis['eval']>) => redis!.eval(...args),
-    };
+    const counting = countingClient();
     const clock = manualClock();
     const l = rateLimiter({ limit: 1, windowMs: 60_000, clock, store: redisStore({ client: counting, prefix: testPrefix() }) });
     expect((await l.consume('k')).allowed).toBe(true);
     const first = await l.consume('k');
     expect(first.allowed).toBe(false);
-    const before = calls;
+    const before = counting.runs;
     clock.advance(1_000);
     const cached = await l.consume('k');
-    expect(calls).toBe(before);
+    expect(counting.runs).toBe(before);
     expect(cached).toMatchObject({ allowed: false });
     expect(cached.retryAfterMs).toBe(first.retryAfterMs - 1_000);
     await l.reset('k');
@@ -126,24 +132,17 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
   });
 
   it('batches the calls of one tick: one script run per 8 calls, each decided as if alone', async () => {
-    let runs = 0;
-    const counting = {
-      evalsha: (...args: Parameters<Redis['evalsha']>) => {
-        runs++;
-        return redis!.evalsha(...args);
-      },
-      eval: (...args: Parameters<Redis['eval']>) => redis!.eval(...args),
-    };
+    const counting = countingClient();
     const l = rateLimiter({ limit: 10, windowMs: 60_000, store: redisStore({ client: counting, prefix: testPrefix() }) });
     const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => l.consume(`k${i % 4}`)));
-    expect(runs).toBe(5);
+    expect(counting.runs).toBe(5);
     for (let k = 0; k < 4; k++) {
       const mine = decisions.filter((_, i) => i % 4 === k);
       expect(mine.map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
     }
     const unbatched = rateLimiter({ limit: 10, windowMs: 60_000, store: redisStore({ client: counting, prefix: testPrefix(), batch: false }) });
     await Promise.all(Array.from({ length: 10 }, () => unbatched.consume('k')));
-    expect(runs).toBe(15);
+    expect(counting.runs).toBe(15);
   });
 
   it('bad config is named', () => {
