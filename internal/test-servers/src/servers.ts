@@ -11,10 +11,10 @@ import express4 from 'express4';
 import Fastify from 'fastify';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
-import type { Guard, Handler } from '@bulwark/http';
-import { toExpress, toExpressHandler } from '@bulwark/http/express';
-import { toFastify, toFastifyHandler, type FastifyGuardHook } from '@bulwark/http/fastify';
-import { toKoa, toKoaHandler } from '@bulwark/http/koa';
+import type { Endpoint, Guard, Handler } from '@bulwark/http';
+import { toExpress, toExpressEndpoints, toExpressHandler } from '@bulwark/http/express';
+import { toFastify, toFastifyEndpoints, toFastifyHandler, type FastifyGuardHook } from '@bulwark/http/fastify';
+import { toKoa, toKoaEndpoints, toKoaHandler } from '@bulwark/http/koa';
 
 export const frameworks = ['express5', 'express4', 'fastify5', 'koa3', 'koa2'] as const;
 export type Framework = (typeof frameworks)[number];
@@ -29,6 +29,10 @@ export interface TestServer {
 export interface ServeOptions {
   guard?: Guard;
   handler?: Handler;
+  /** Endpoints mounted before the routes (after the guard), as each framework's endpoint adapter mounts them. */
+  endpoints?: readonly Endpoint[];
+  /** Mount the endpoints under this prefix (Express `app.use(prefix, …)`, Fastify `register(…, { prefix })`). */
+  endpointsPrefix?: string;
   /** State keys the /echo route reports. */
   stateKeys?: readonly string[];
   fastifyHook?: FastifyGuardHook;
@@ -64,6 +68,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
   if (framework === 'express5' || framework === 'express4') {
     const app = (framework === 'express5' ? express5 : express4)();
     if (options.guard) app.use(toExpress(options.guard));
+    if (options.endpoints) app.use(options.endpointsPrefix ?? '/', toExpressEndpoints(options.endpoints));
     if (options.handler) app.get('/handled', toExpressHandler(options.handler));
     app.get('/echo', (_req, res) => void res.json({ state: pick(res.locals) }));
     app.get('/created', (_req, res) => void res.status(201).send('made'));
@@ -82,6 +87,9 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     const app = Fastify();
     if (options.guard) {
       await app.register(toFastify(options.guard, { name: 'test-guard', hook: options.fastifyHook, state: keys }));
+    }
+    if (options.endpoints) {
+      await app.register(toFastifyEndpoints(options.endpoints), { prefix: options.endpointsPrefix ?? '' });
     }
     if (options.handler) app.get('/handled', toFastifyHandler(options.handler));
     app.get('/echo', async (request) => ({ state: pick(request as unknown as Record<string, unknown>) }));
@@ -114,6 +122,24 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     }
   });
   if (options.guard) app.use(toKoa(options.guard));
+  if (options.endpoints) {
+    // Koa has no mount in core: strip the prefix the way koa-mount does.
+    const endpoints = toKoaEndpoints(options.endpoints);
+    const prefix = options.endpointsPrefix ?? '';
+    app.use(async (ctx, next) => {
+      if (!ctx.path.startsWith(prefix)) return next();
+      const original = ctx.path;
+      ctx.path = original.slice(prefix.length) || '/';
+      try {
+        await endpoints(ctx, async () => {
+          ctx.path = original;
+          await next();
+        });
+      } finally {
+        ctx.path = original;
+      }
+    });
+  }
   const handled = options.handler ? toKoaHandler(options.handler) : undefined;
   app.use(async (ctx, next) => {
     if (ctx.path === '/echo') ctx.body = { state: pick(ctx.state) };

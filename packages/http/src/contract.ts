@@ -85,5 +85,26 @@ export interface Guard {
  */
 export type Handler = (req: RequestView) => Reply | Promise<Reply>;
 
+/**
+ * A GET endpoint (HEAD is answered too) served by a neutral handler: health probes, `/metrics`. Mounted as a
+ * group with `toExpressEndpoints` / `toFastifyEndpoints` / `toKoaEndpoints`, so one line serves every framework.
+ *
+ * @example
+ * ```ts
+ * const probes: Endpoint[] = [
+ *   { path: '/livez', handler: () => ({ status: 200, body: 'ok' }) },
+ *   { path: '/readyz', handler: readyz, child: (req, name) => readyzOne(name) }, // also /readyz/<name>
+ * ];
+ * app.use(toExpressEndpoints(probes));
+ * ```
+ */
+export interface Endpoint {
+  /** Path to answer, e.g. `/livez` (relative to an Express mount point or a Fastify prefix). */
+  readonly path: string;
+  readonly handler: Handler;
+  /** Also answer `<path>/<segment>` (exactly one more segment), given the decoded segment. */
+  readonly child?: (req: RequestView, segment: string) => Reply | Promise<Reply>;
+}
+
 /** The continue outcome with nothing to add; shared so guards need not allocate one. */
 export const NEXT: NextOutcome = Object.freeze({ kind: 'next' });

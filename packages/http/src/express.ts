@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Guard, Handler, Outcome, Reply } from './contract.js';
+import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
+import { endpointMatcher } from './endpoints.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { hasContentType, runAfter, serializeBody, setHeaders } from './response.js';
@@ -71,16 +72,36 @@ export function toExpress(guard: Guard): RequestHandler {
  * ```
  */
 export function toExpressHandler(handler: Handler): RequestHandler {
+  return (req, res, next) => runHandler(handler, req, res, next);
+}
+
+function runHandler(handler: Handler, req: Request, res: Response, next: NextFunction): void {
+  let reply: Reply | Promise<Reply>;
+  try {
+    reply = handler(new ExpressRequestView(req, req));
+  } catch (error) {
+    next(error);
+    return;
+  }
+  if (isThenable(reply)) reply.then((r) => writeReply(res, r)).catch(next);
+  else writeReply(res, reply);
+}
+
+/**
+ * Mounts neutral {@link Endpoint}s as one Express middleware: GET and HEAD requests to their paths are answered,
+ * everything else passes through. Paths are relative to where the middleware is mounted.
+ *
+ * @example
+ * ```ts
+ * app.use(toExpressEndpoints([{ path: '/version', handler: () => ({ status: 200, body: { version } }) }]));
+ * ```
+ */
+export function toExpressEndpoints(endpoints: readonly Endpoint[]): RequestHandler {
+  const match = endpointMatcher(endpoints);
   return (req, res, next) => {
-    let reply: Reply | Promise<Reply>;
-    try {
-      reply = handler(new ExpressRequestView(req, req));
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (isThenable(reply)) reply.then((r) => writeReply(res, r)).catch(next);
-    else writeReply(res, reply);
+    const handler = req.method === 'GET' || req.method === 'HEAD' ? match(req.path) : undefined;
+    if (handler === undefined) next();
+    else runHandler(handler, req, res, next);
   };
 }
 

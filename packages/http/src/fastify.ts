@@ -7,7 +7,7 @@ import type {
   RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Guard, Handler, Outcome, Reply } from './contract.js';
+import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { NodeRequestView, isThenable, pathOf } from './request-view.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
@@ -149,6 +149,32 @@ export function toFastifyHandler(handler: Handler): RouteHandlerMethod {
     sendReply(reply, r);
     return undefined;
   };
+}
+
+/**
+ * Registers neutral {@link Endpoint}s as Fastify GET routes (HEAD comes with them). The plugin is encapsulated, so
+ * `register(plugin, { prefix: '/ops' })` serves them under a prefix. A child segment arrives as a route parameter.
+ *
+ * @example
+ * ```ts
+ * await app.register(toFastifyEndpoints([{ path: '/version', handler: () => ({ status: 200, body: { version } }) }]));
+ * ```
+ */
+export function toFastifyEndpoints(endpoints: readonly Endpoint[]): FastifyPluginCallback {
+  return (fastify, _opts, registered) => {
+    for (const endpoint of endpoints) {
+      fastify.get(endpoint.path, toFastifyHandler(endpoint.handler));
+      const child = endpoint.child;
+      if (child === undefined) continue;
+      // Fastify hands the parameter over percent-decoded.
+      fastify.get(`${endpoint.path}/:segment`, toFastifyHandler((req) => child(req, paramOf(req.raw))));
+    }
+    registered();
+  };
+}
+
+function paramOf(request: unknown): string {
+  return (request as FastifyRequest<{ Params: { segment: string } }>).params.segment;
 }
 
 /**

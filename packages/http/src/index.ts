@@ -1,6 +1,7 @@
 // ---- The neutral contract ----
 export {
   NEXT,
+  type Endpoint,
   type Guard,
   type Handler,
   type NextOutcome,

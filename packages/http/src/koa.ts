@@ -1,5 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
-import type { Guard, Handler, Outcome, Reply } from './contract.js';
+import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
+import { endpointMatcher } from './endpoints.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
@@ -65,11 +66,30 @@ export function toKoa(guard: Guard): Middleware {
  * ```
  */
 export function toKoaHandler(handler: Handler): Middleware {
-  return (ctx) => {
-    const reply = handler(new KoaRequestView(ctx, ctx.req));
-    if (isThenable(reply)) return reply.then((r) => writeReply(ctx, r));
-    writeReply(ctx, reply);
-    return undefined;
+  return (ctx) => runHandler(handler, ctx);
+}
+
+function runHandler(handler: Handler, ctx: Context): Promise<void> | undefined {
+  const reply = handler(new KoaRequestView(ctx, ctx.req));
+  if (isThenable(reply)) return reply.then((r) => writeReply(ctx, r));
+  writeReply(ctx, reply);
+  return undefined;
+}
+
+/**
+ * Mounts neutral {@link Endpoint}s as one Koa middleware: GET and HEAD requests to their paths are answered,
+ * everything else goes on to `next()`.
+ *
+ * @example
+ * ```ts
+ * app.use(toKoaEndpoints([{ path: '/version', handler: () => ({ status: 200, body: { version } }) }]));
+ * ```
+ */
+export function toKoaEndpoints(endpoints: readonly Endpoint[]): Middleware {
+  const match = endpointMatcher(endpoints);
+  return (ctx, next) => {
+    const handler = ctx.method === 'GET' || ctx.method === 'HEAD' ? match(ctx.path) : undefined;
+    return handler === undefined ? next() : runHandler(handler, ctx);
   };
 }
 

@@ -114,6 +114,31 @@ describe.each(frameworks)('adapter contract: %s', (framework) => {
     expect(seen).toEqual({ method: 'GET', path: '/echo', url: '/echo?x=1', ip: '127.0.0.1', ua: 'contract-test' });
   });
 
+  it('endpoints: GET and HEAD answered, a child segment decoded, other paths and methods passed on', async () => {
+    server = await serve(framework, {
+      endpointsPrefix: '/ops',
+      endpoints: [
+        { path: '/livez', handler: () => ({ status: 200, headers: { 'cache-control': 'no-store' }, body: 'ok' }) },
+        {
+          path: '/readyz',
+          handler: async (req) => ({ status: 503, body: { path: req.path } }),
+          child: (_req, name) => ({ status: 200, body: { name } }),
+        },
+      ],
+    });
+    const live = await fetch(`${server.url}/ops/livez`);
+    expect([live.status, live.headers.get('cache-control'), await live.text()]).toEqual([200, 'no-store', 'ok']);
+    const head = await fetch(`${server.url}/ops/livez`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+    expect((await fetch(`${server.url}/ops/readyz`)).status).toBe(503);
+    expect(await (await fetch(`${server.url}/ops/readyz/db%20main`)).json()).toEqual({ name: 'db main' });
+    // Not ours: the framework's own 404, or the next route.
+    expect((await fetch(`${server.url}/ops/readyz/a/b`)).status).toBe(404);
+    expect((await fetch(`${server.url}/ops/livez`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${server.url}/livez`)).status).toBe(404);
+    expect((await fetch(`${server.url}/created`)).status).toBe(201);
+  });
+
   it('route handlers answer through the same writer', async () => {
     server = await serve(framework, {
       handler: async (req) => ({ status: 202, headers: { 'x-handler': req.method }, body: { ok: true } }),

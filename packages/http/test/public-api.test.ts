@@ -19,6 +19,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
     [
       "requestId",
       "toExpress",
+      "toExpressEndpoints",
       "toExpressHandler",
     ]
   `);
@@ -26,6 +27,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
     [
       "requestId",
       "toFastify",
+      "toFastifyEndpoints",
       "toFastifyHandler",
       "toFastifyRoutes",
     ]
@@ -34,6 +36,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
     [
       "requestId",
       "toKoa",
+      "toKoaEndpoints",
       "toKoaHandler",
     ]
   `);
