@@ -19,7 +19,7 @@ export { timeout, TimeoutPolicy, type TimeoutEvent, type TimeoutOptions, type Ti
 export { fallback, FallbackPolicy, type FallbackEvent, type FallbackHandler, type FallbackOptions } from './fallback.js';
 
 // ---- Time ----
-export { systemClock, type Clock } from './clock.js';
+export { systemClock, unrefTimer, type Clock } from './clock.js';
 export { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
 
 // ---- Errors ----

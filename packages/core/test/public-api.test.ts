@@ -34,6 +34,7 @@ it('locks the public surface of @bulwark/core', async () => {
       "subscribeAbort",
       "systemClock",
       "timeout",
+      "unrefTimer",
       "unsubscribeAbort",
     ]
   `);
