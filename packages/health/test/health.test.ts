@@ -225,7 +225,7 @@ describe('check runs', () => {
           }
           await clock.runAll();
           expect(calls).toBe(modelCalls);
-          const answers = await Promise.all(got);
+          const answers = await Promise.all(got.map((g) => Promise.resolve(g)));
           expect(answers.map((r) => r.status)).toEqual(
             expectedAnswers.map((e) => (typeof e === 'string' ? e : runs[e.run]!.dur > T ? 'fail' : 'pass')),
           );
@@ -289,16 +289,17 @@ describe('bad config', () => {
     expect(isBulwarkConfigError(error)).toBe(true);
     expect(String((error as Error).message)).toMatch(field);
   };
+  const yes = (): boolean => true;
   it.each([
-    [{ checks: [{ name: 'has space', run: () => true }] }, /checks\[0\].*name/s],
-    [{ checks: [{ name: 'a', run: () => true, measurement: 'x:y' }] }, /measurement/],
-    [{ checks: [{ name: 'a', run: () => true, cacheMs: 1, intervalMs: 1 }] }, /intervalMs.*not both/s],
-    [{ checks: [{ name: 'a', run: () => true, tags: [] }] }, /tags/],
-    [{ checks: [{ name: 'a', run: () => true, tags: ['alive'] }] }, /tags/],
-    [{ checks: [{ name: 'a', run: () => true, timeoutMs: 0 }] }, /timeoutMs/],
+    [{ checks: [{ name: 'has space', run: yes }] }, /checks\[0\].*name/s],
+    [{ checks: [{ name: 'a', run: yes, measurement: 'x:y' }] }, /measurement/],
+    [{ checks: [{ name: 'a', run: yes, cacheMs: 1, intervalMs: 1 }] }, /intervalMs.*not both/s],
+    [{ checks: [{ name: 'a', run: yes, tags: [] }] }, /tags/],
+    [{ checks: [{ name: 'a', run: yes, tags: ['alive'] }] }, /tags/],
+    [{ checks: [{ name: 'a', run: yes, timeoutMs: 0 }] }, /timeoutMs/],
     [{ checks: [{ name: 'a' }] }, /run/],
-    [{ checks: [{ name: 'a', run: () => true, critcal: false }] }, /critcal.*unknown option/s],
-    [{ checks: [{ name: 'a', run: () => true }, { name: 'a', run: () => true }] }, /duplicate check name "a"/],
+    [{ checks: [{ name: 'a', run: yes, critcal: false }] }, /critcal.*unknown option/s],
+    [{ checks: [{ name: 'a', run: yes }, { name: 'a', run: yes }] }, /duplicate check name "a"/],
     [{ version: 1 }, /version/],
   ])('%j is refused naming the problem', (options, field) => bad(options, field));
 });
