@@ -1,5 +1,5 @@
 /**
- * A server for the adapter-overhead benchmark: `<framework> <bare|guard|handwritten|ratelimit|ratelimit-noheaders|anchor>`. `guard`
+ * A server for the adapter-overhead benchmark: `<framework> <bare|guard|handwritten|ratelimit|ratelimit-noheaders|anchor|livez…>`. `guard`
  * mounts a no-op synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own no-op
  * middleware (the least any middleware costs there); `bare` mounts nothing. `ratelimit` mounts Bulwark's rate
  * limiter (memory store, never limiting; `ratelimit-noheaders` without its response headers) and `anchor` the
@@ -22,12 +22,28 @@ import { rateLimiter } from '@bulwark/rate-limiter';
 import { rateLimit as bulwarkExpress } from '@bulwark/rate-limiter/express';
 import { rateLimit as bulwarkFastify } from '@bulwark/rate-limiter/fastify';
 import { rateLimit as bulwarkKoa } from '@bulwark/rate-limiter/koa';
+import { createHealth, type HealthCheck } from '@bulwark/health';
+import { healthRoutes as healthExpress } from '@bulwark/health/express';
+import { healthRoutes as healthFastify } from '@bulwark/health/fastify';
+import { healthRoutes as healthKoa } from '@bulwark/health/koa';
 
 const [framework, mode] = process.argv.slice(2);
 const guard: Guard = () => NEXT;
 const body = { hello: 'world' };
 const LIMIT = 1e9; // never limiting: every request pays for a full decision and its headers
 const limiter = () => rateLimiter({ limit: LIMIT, windowMs: 60_000 });
+// Health modes serve GET /livez: `livez` through Bulwark's endpoints with ten cached checks, `livez-bare` a
+// hand-written route answering "ok", `livez-bare-headers` the same with the probe's Cache-Control.
+const health = () => {
+  const checks: HealthCheck[] = Array.from({ length: 10 }, (_, i) => ({
+    name: `dep-${i}`,
+    tags: ['live'],
+    cacheMs: 3_600_000,
+    run: () => true,
+  }));
+  return createHealth({ checks });
+};
+const probeHeaders = { 'cache-control': 'no-store' };
 
 // The runner reads this process's CPU time around a measurement window (on stdin 'cpu'), because on a small
 // machine CPU per request is far steadier than throughput, which the load generator's scheduling swamps.
@@ -48,6 +64,9 @@ if (framework === 'express') {
   if (mode === 'ratelimit') app.use(bulwarkExpress({ limiter: limiter() }));
   if (mode === 'ratelimit-noheaders') app.use(bulwarkExpress({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') app.use(expressRateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
+  if (mode === 'livez') app.use(healthExpress(health()));
+  if (mode === 'livez-bare') app.get('/livez', (_req, res) => void res.send('ok'));
+  if (mode === 'livez-bare-headers') app.get('/livez', (_req, res) => void res.set(probeHeaders).send('ok'));
   app.get('/', (_req, res) => void res.json(body));
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 } else if (framework === 'fastify') {
@@ -57,6 +76,9 @@ if (framework === 'express') {
   if (mode === 'ratelimit') await app.register(bulwarkFastify({ limiter: limiter() }));
   if (mode === 'ratelimit-noheaders') await app.register(bulwarkFastify({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: 60_000 });
+  if (mode === 'livez') await app.register(healthFastify(health()));
+  if (mode === 'livez-bare') app.get('/livez', async () => 'ok');
+  if (mode === 'livez-bare-headers') app.get('/livez', async (_request, reply) => reply.headers(probeHeaders).send('ok'));
   app.get('/', async () => body);
   await app.listen({ port: 0, host: '127.0.0.1' });
   console.log((app.server.address() as AddressInfo).port);
@@ -67,8 +89,10 @@ if (framework === 'express') {
   if (mode === 'ratelimit') app.use(bulwarkKoa({ limiter: limiter() }));
   if (mode === 'ratelimit-noheaders') app.use(bulwarkKoa({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') app.use(koaRateLimit({ driver: 'memory', db: new Map(), duration: 60_000, max: LIMIT, id: (ctx) => ctx.ip }));
+  if (mode === 'livez') app.use(healthKoa(health()));
   app.use((ctx) => {
-    ctx.body = body;
+    if (ctx.path === '/livez' && mode === 'livez-bare-headers') ctx.set(probeHeaders);
+    ctx.body = ctx.path === '/livez' ? 'ok' : body;
   });
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 }

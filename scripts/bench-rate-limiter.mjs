@@ -4,8 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
-import autocannon from 'autocannon';
-import { cores, pin, serverCpu, startServer } from './bench-http.mjs';
+import { compareModes, cores, httpMethod } from './bench-http.mjs';
 
 const benchDir = new URL('../bench/', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
@@ -43,64 +42,11 @@ const redis = interleaved(
   'ops',
 );
 
-// HTTP: the server pinned to the last core where taskset exists, the load generator on the others.
-
-// The load generator: wrk where installed, else autocannon. On two cores autocannon (JavaScript) becomes the
-// bottleneck once responses carry longer header values: the server then idles between smaller batches and its CPU
-// per request rises (an A/B of two constant draft-10 header fields read 0.79x with autocannon, 1.01x with wrk).
-let hasWrk = false;
-try {
-  execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-  hasWrk = true;
-} catch (error) {
-  hasWrk = error.status === 1; // wrk --version exits 1 after printing its version
-}
-
-async function load(url, seconds) {
-  if (!hasWrk) {
-    const r = await autocannon({ url, connections: 16, duration: seconds });
-    return { rps: r.requests.average, total: r.requests.total, non2xx: r.non2xx };
-  }
-  const out = execFileSync('wrk', ['-t1', '-c16', `-d${seconds}s`, url], { encoding: 'utf8' });
-  const total = Number(/(\d+) requests in/.exec(out)[1]);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]), total, non2xx };
-}
-
-async function throughput(framework, mode, seconds) {
-  const server = await startServer(framework, mode);
-  try {
-    const url = `http://127.0.0.1:${server.port}/`;
-    await load(url, 1);
-    const before = await serverCpu(server);
-    const r = await load(url, seconds);
-    const after = await serverCpu(server);
-    return { rps: r.rps, cpuPerRequest: (after - before) / r.total, non2xx: r.non2xx };
-  } finally {
-    server.child.kill();
-  }
-}
-
 const seconds = quick ? 2 : 4;
 const modes = ['bare', 'ratelimit', 'ratelimit-noheaders', 'anchor'];
 const http = {};
 for (const framework of (process.env.FRAMEWORKS ?? 'express,fastify,koa').split(',')) {
-  const samples = Object.fromEntries(modes.map((m) => [m, []]));
-  for (let i = 0; i < rounds; i++) {
-    const order = modes.map((_, j) => modes[(i + j) % modes.length]);
-    for (const mode of order) samples[mode].push(await throughput(framework, mode, seconds));
-  }
-  http[framework] = Object.fromEntries(
-    modes.map((m) => [
-      m,
-      {
-        rps: median(samples[m].map((s) => s.rps)),
-        cpuRatio: median(samples[m].map((s, i) => samples.bare[i].cpuPerRequest / s.cpuPerRequest)),
-        rpsRatio: median(samples[m].map((s, i) => s.rps / samples.bare[i].rps)),
-        non2xx: Math.max(...samples[m].map((s) => s.non2xx)),
-      },
-    ]),
-  );
+  http[framework] = await compareModes(framework, modes, { rounds, seconds });
   console.log(framework, JSON.stringify(http[framework]));
 }
 
@@ -149,8 +95,7 @@ const lines = [
   '',
   '## HTTP: a never-limiting rate limiter vs the bare framework',
   '',
-  `${hasWrk ? 'wrk (1 thread)' : 'autocannon'}, 16 connections, ${rounds} rotating rounds of ${seconds} s per side; ` +
-    (pin ? `server pinned to core ${cores - 1}, load generator to the others.` : 'server and load generator share every core.') +
+  httpMethod(rounds, seconds) +
     ' "By CPU" is bare CPU per request ÷ limited CPU per request, paired within each round (see docs/benchmarks.md).',
   '',
   '| framework | bare req/s | Bulwark, by CPU | Bulwark, by req/s | Bulwark without headers, by CPU | anchor | anchor, by CPU | anchor, by req/s |',

@@ -7,6 +7,8 @@
  *   `compose(fallback, retry, circuitBreaker, bulkhead, timeout)`.
  * - `/payments/*`: a route group shed with 503 by `shedWhenOpen` while its 5xx responses have its breaker open.
  * - `/status`: the live state of the limiter, breakers and bulkhead.
+ * - `/health`, `/livez`, `/readyz`, `/startupz`: health checks (event loop, heap, the quote upstream's circuit),
+ *   mounted first so load shedding never refuses a probe; `server.ts` adds graceful shutdown.
  */
 import express from 'express';
 import { adaptiveLimit, bulkhead } from '@bulwark/bulkhead';
@@ -19,6 +21,8 @@ import { requestId, toExpress } from '@bulwark/http/express';
 import { memoryStore, rateLimiter, rateLimits, type Decision } from '@bulwark/rate-limiter';
 import { rateLimit } from '@bulwark/rate-limiter/express';
 import { exponential, retry, retryBudget } from '@bulwark/retry';
+import { createHealth, eventLoopDelayCheck, heapCheck, type Health } from '@bulwark/health';
+import { healthRoutes } from '@bulwark/health/express';
 
 export interface DemoOptions {
   /** Proxies to trust for X-Forwarded-For (default: none). */
@@ -32,8 +36,30 @@ function text(value: unknown, otherwise: string): string {
   return typeof value === 'string' ? value : otherwise;
 }
 
-export function createApp(options: DemoOptions = {}): express.Express {
+/** The demo app, with its health checks (for graceful shutdown). */
+export type DemoApp = express.Express & { readonly health: Health };
+
+export function createApp(options: DemoOptions = {}): DemoApp {
   const app = express();
+  // Health endpoints first, so load shedding never refuses a probe.
+  const health = createHealth({
+    version: '1',
+    serviceId: 'bulwark-demo',
+    checks: [
+      eventLoopDelayCheck({ warnMs: 100, failMs: 1000, tags: ['live', 'ready'] }),
+      heapCheck({ tags: ['live', 'ready'], cacheMs: 1000 }),
+      // An open upstream circuit (the breaker is built below; the check reads it only when probed) degrades /quote (it serves the fallback) but the service stays ready: non-critical.
+      {
+        name: 'quote-upstream',
+        componentType: 'component',
+        critical: false,
+        run: () => ({ status: quoteBreaker.state === 'open' ? 'fail' : 'pass', output: `circuit ${quoteBreaker.state}` }),
+      },
+    ],
+  });
+
+  app.use(healthRoutes(health));
+
   const ipOf = clientIpResolver({ trustProxy: options.trustProxy ?? false });
 
   // Inbound: shed load beyond what the service is handling well, before doing any work.
@@ -129,7 +155,7 @@ export function createApp(options: DemoOptions = {}): express.Express {
     const base = `${req.protocol}://${req.get('host')}`;
     res.type('text/plain').send(`${tryThese(base).join('\n')}\n`);
   });
-  return app;
+  return Object.assign(app, { health });
 }
 
 /** Commands worth trying against a running demo, with what each shows. */
@@ -144,5 +170,7 @@ export function tryThese(base: string): string[] {
     `curl -i ${base}/payments/charge        # ...and then the whole group answers 503 + Retry-After at once`,
     `curl -i '${base}/search?q=x'           # RateLimit-Policy / RateLimit headers; the 4th call in 10 s gets 429`,
     `curl -s ${base}/status                 # adaptive inbound limit, breakers, bulkhead`,
+    `curl -s ${base}/health                 # application/health+json: every check, pass/warn/fail`,
+    `curl -s '${base}/readyz?verbose'       # Kubernetes-style readiness, one line per check`,
   ];
 }

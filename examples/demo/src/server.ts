@@ -1,9 +1,12 @@
+import { gracefulShutdown } from '@bulwark/health';
 import { createApp, tryThese } from './app.js';
 
 const port = Number(process.env.PORT ?? 3000);
-const server = createApp().listen(port, '127.0.0.1', () => {
+const app = createApp();
+const server = app.listen(port, '127.0.0.1', () => {
   const base = `http://127.0.0.1:${port}`;
   console.log(`Bulwark demo listening on ${base}\n\nTry:\n${tryThese(base).join('\n')}\n\nCtrl-C to stop.`);
 });
-process.on('SIGINT', () => server.close(() => process.exit(0)));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// SIGTERM/SIGINT: /readyz fails at once, in-flight requests finish, then the process exits (Ctrl-C twice: at once).
+const shutdown = gracefulShutdown([server], { health: app.health, readinessDelayMs: 0, drainTimeoutMs: 5_000 });
+shutdown.onStep((step) => console.log(`shutdown: ${step.step}${step.name ? ` ${step.name}` : ''}`));

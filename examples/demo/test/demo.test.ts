@@ -60,4 +60,17 @@ describe('demo service', () => {
     expect(Number(shed.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await json('/status')).toMatchObject({ payments: { breaker: 'open' }, inbound: { active: 1 } });
   });
+
+  it('health: the health+json document and Kubernetes probes, mounted ahead of load shedding', async () => {
+    const doc = await fetch(`${base}/health`);
+    expect(doc.headers.get('content-type')).toBe('application/health+json');
+    expect(doc.headers.get('cache-control')).toBe('no-store');
+    const body = (await doc.json()) as { serviceId: string; checks: Record<string, unknown[]> };
+    expect(body.serviceId).toBe('bulwark-demo');
+    expect(Object.keys(body.checks).sort()).toEqual(['event-loop:delay', 'heap:utilization', 'quote-upstream']);
+    expect(await (await fetch(`${base}/livez`)).text()).toBe('ok');
+    const ready = await (await fetch(`${base}/readyz?verbose`)).text();
+    expect(ready).toMatch(/\[\+\]quote-upstream (ok|failed \(non-critical\): reason withheld)\n/);
+    expect(ready).toMatch(/readyz check passed\n$/);
+  });
 });

@@ -18,6 +18,19 @@ export const clockSchema = z.custom<Clock>(
   { message: 'expected a Clock with now(), setTimeout() and clearTimeout()' },
 );
 
+/**
+ * A function option, checked with `typeof` and passed through as is. (`z.function()` replaces the value with a
+ * validating wrapper: a cost on every call and a different identity.)
+ *
+ * @example
+ * ```ts
+ * const schema = z.object({ run: functionSchema<(signal: AbortSignal) => unknown>() });
+ * ```
+ */
+export function functionSchema<T extends (...args: never[]) => unknown>() {
+  return z.custom<T>((value) => typeof value === 'function', { message: 'expected a function' });
+}
+
 /** Longest delay a Node timer honours (about 24.8 days); longer ones fire after 1 ms. */
 export const maxTimerMs = 2_147_483_647;
 

@@ -21,6 +21,7 @@ it('locks the public surface of @bulwark/core', async () => {
       "compose",
       "durationMsSchema",
       "fallback",
+      "functionSchema",
       "isBulwarkConfigError",
       "isBulwarkError",
       "isPromiseLike",

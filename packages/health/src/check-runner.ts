@@ -77,14 +77,17 @@ export class CheckRunner {
     if (check.intervalMs !== undefined) this.#background();
   }
 
-  /** The check's current result: a value when it is known now (cached, background, synchronous), else a promise. */
-  result(): CheckOutcome | Promise<CheckOutcome> {
+  /**
+   * The check's current result: a value when it is known now (cached, background, synchronous), else a promise.
+   * `now` lets a probe read the clock once for all its checks.
+   */
+  result(now = this.#clock.now()): CheckOutcome | Promise<CheckOutcome> {
     if (this.#inflight !== undefined) return this.#inflight;
     const last = this.#last;
     if (last !== undefined) {
       if (this.check.intervalMs !== undefined || this.#hung) return last;
       const cacheMs = this.check.cacheMs;
-      if (cacheMs !== undefined && this.#clock.now() - this.#lastAt < cacheMs) return last;
+      if (cacheMs !== undefined && now - this.#lastAt < cacheMs) return last;
     }
     return this.#run();
   }

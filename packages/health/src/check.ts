@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMsSchema } from '@bulwark/core';
+import { durationMsSchema, functionSchema } from '@bulwark/core';
 import type { HealthStatus } from './status.js';
 
 /** The probes a check can belong to. */
@@ -71,7 +71,7 @@ export const namePattern = /^[A-Za-z0-9._-]{1,100}$/;
 export const checkSchema = z
   .object({
     name: z.string().regex(namePattern, { message: 'must be 1-100 letters, digits, ".", "_" or "-"' }),
-    run: z.function(),
+    run: functionSchema<HealthCheck['run']>(),
     measurement: z
       .string()
       .regex(/^[^:]{1,100}$/, { message: 'must be 1-100 characters without ":"' })
@@ -94,4 +94,4 @@ export const checkSchema = z
   });
 
 /** A check's options after validation and defaults. */
-export type ParsedCheck = z.output<typeof checkSchema> & { readonly run: HealthCheck['run'] };
+export type ParsedCheck = z.output<typeof checkSchema>;

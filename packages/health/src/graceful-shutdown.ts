@@ -5,6 +5,7 @@ import {
   clockSchema,
   durationMsSchema,
   Emitter,
+  functionSchema,
   parseOptions,
   systemClock,
   TimeoutError,
@@ -74,10 +75,10 @@ const optionsSchema = z
     readinessDelayMs: z.number().int().min(0).optional(),
     drainTimeoutMs: durationMsSchema.default(10_000),
     hooks: z
-      .array(z.object({ name: z.string().min(1), run: z.function(), timeoutMs: durationMsSchema.default(5000) }).strict())
+      .array(z.object({ name: z.string().min(1), run: functionSchema<ShutdownHook['run']>(), timeoutMs: durationMsSchema.default(5000) }).strict())
       .default([]),
     forceExitMs: durationMsSchema.default(30_000),
-    exit: z.union([z.literal(false), z.function()]).optional(),
+    exit: z.union([z.literal(false), functionSchema<(code: number) => void>()]).optional(),
     clock: clockSchema.default(systemClock),
   })
   .strict();

@@ -1,7 +1,6 @@
-import { isPromiseLike } from '@bulwark/core';
-import type { Endpoint, Handler, OutcomeHeaders, Reply, RequestView } from '@bulwark/http';
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { functionSchema, isPromiseLike, parseOptions } from '@bulwark/core';
+import type { Endpoint, Handler, OutcomeHeaders, Reply, RequestView } from '@bulwark/http';
 import type { ProbeTag } from './check.js';
 import type { CheckOutcome } from './check-runner.js';
 import type { Health, HealthReport } from './health.js';
@@ -39,7 +38,7 @@ const optionsSchema = z
       .strict()
       .default({}),
     exposeDetails: z.boolean().default(false),
-    authorize: z.function().optional(),
+    authorize: functionSchema<NonNullable<HealthEndpointsOptions['authorize']>>().optional(),
   })
   .strict();
 
@@ -51,11 +50,7 @@ const defaultPaths: Record<HealthEndpointName, string> = {
 };
 
 // Probes must never be answered from a cache (nestjs/terminus#2328: a 304 broke probes).
-const TEXT: OutcomeHeaders = Object.freeze({
-  'content-type': 'text/plain; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-});
+const TEXT: OutcomeHeaders = Object.freeze({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
 const HEALTH_JSON: OutcomeHeaders = Object.freeze({
   'content-type': 'application/health+json',
   'cache-control': 'no-store',
@@ -74,9 +69,12 @@ function queryOf(url: string): URLSearchParams | undefined {
 
 function checkLine(outcome: CheckOutcome, exposeDetails: boolean): string {
   if (outcome.status === 'pass') return `[+]${outcome.name} ok`;
-  const reason = publicOutput(outcome, exposeDetails) ?? WITHHELD;
-  if (outcome.status === 'fail' && outcome.critical) return `[-]${outcome.name} failed: ${reason}`;
-  return `[+]${outcome.name} ${outcome.status === 'warn' ? 'warn' : 'failed (non-critical)'}: ${reason}`;
+  if (outcome.status === 'fail' && outcome.critical) {
+    return `[-]${outcome.name} failed: ${publicOutput(outcome, exposeDetails) ?? WITHHELD}`;
+  }
+  const reason = publicOutput(outcome, exposeDetails);
+  const state = outcome.status === 'warn' ? 'warn' : 'failed (non-critical)';
+  return `[+]${outcome.name} ${state}${reason === undefined ? '' : `: ${reason}`}`;
 }
 
 /** The Kubernetes text answer: `ok`, or one line per check when verbose or failing (failure is always verbose). */
@@ -167,7 +165,7 @@ function authorized<A extends unknown[]>(
  */
 export function healthEndpoints(health: Health, options: HealthEndpointsOptions = {}): Endpoint[] {
   const o = parseOptions(optionsSchema, options, 'healthEndpoints()');
-  const authorize = options.authorize;
+  const authorize = o.authorize;
   const pathOf = (name: HealthEndpointName) => (o.paths[name] === undefined ? defaultPaths[name] : o.paths[name]);
   const endpoints: Endpoint[] = [];
   const documentPath = pathOf('health');

@@ -70,6 +70,7 @@ export class Health {
   readonly #byName: ReadonlyMap<string, CheckRunner>;
   readonly #byProbe: Readonly<Record<ProbeName, readonly CheckRunner[]>>;
   readonly #checked = new Emitter<CheckEvent>(bulwarkChannel('health', 'check'));
+  readonly #clock: Clock;
   #shuttingDown = false;
 
   /** Listens to every finished check run. Returns an unsubscribe function. */
@@ -78,6 +79,7 @@ export class Health {
   /** @internal Use {@link createHealth}. */
   constructor(checks: readonly ParsedCheck[], meta: Health['meta'], clock: Clock) {
     this.meta = meta;
+    this.#clock = clock;
     const report = (outcome: CheckOutcome) => {
       if (this.#checked.active) this.#checked.emit(outcome);
     };
@@ -121,8 +123,9 @@ export class Health {
     }
     const results: (CheckOutcome | Promise<CheckOutcome>)[] = [];
     let pending = false;
+    const now = this.#clock.now();
     for (const runner of runners) {
-      const result = runner.result();
+      const result = runner.result(now);
       if (isPromiseLike(result)) pending = true;
       results.push(result);
     }
@@ -194,7 +197,7 @@ export class Health {
  */
 export function createHealth(options: HealthOptions = {}): Health {
   const o = parseOptions(optionsSchema, options, 'createHealth()');
-  const checks = o.checks.map((check, i) => parseOptions(checkSchema, check, `createHealth() checks[${i}]`) as ParsedCheck);
+  const checks: ParsedCheck[] = o.checks.map((check, i) => parseOptions(checkSchema, check, `createHealth() checks[${i}]`));
   const seen = new Set<string>();
   for (const check of checks) {
     if (seen.has(check.name)) {
