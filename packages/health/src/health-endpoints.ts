@@ -50,7 +50,8 @@ const defaultPaths: Record<HealthEndpointName, string> = {
 };
 
 // Probes must never be answered from a cache (nestjs/terminus#2328: a 304 broke probes).
-const TEXT: OutcomeHeaders = Object.freeze({ 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+// Text bodies are sent as text/plain; charset=utf-8 by every adapter.
+const TEXT: OutcomeHeaders = Object.freeze({ 'cache-control': 'no-store' });
 const HEALTH_JSON: OutcomeHeaders = Object.freeze({
   'content-type': 'application/health+json',
   'cache-control': 'no-store',

@@ -72,6 +72,7 @@ export class Health {
   readonly #checked = new Emitter<CheckEvent>(bulwarkChannel('health', 'check'));
   readonly #clock: Clock;
   #shuttingDown = false;
+  readonly #lastReports: Partial<Record<ProbeName, HealthReport>> = {};
 
   /** Listens to every finished check run. Returns an unsubscribe function. */
   readonly onCheck = this.#checked.on;
@@ -112,26 +113,42 @@ export class Health {
    * ```
    */
   report(probe: ProbeName, options?: ReportOptions): HealthReport | Promise<HealthReport> {
-    const exclude = options?.exclude;
+    const exclude = options?.exclude !== undefined && options.exclude.length > 0 ? options.exclude : undefined;
     let runners = this.#byProbe[probe];
     let excluded = NO_NAMES;
     let unknownExcludes = NO_NAMES;
-    if (exclude !== undefined && exclude.length > 0) {
+    if (exclude !== undefined) {
       runners = runners.filter((r) => !exclude.includes(r.check.name));
       excluded = this.#byProbe[probe].filter((r) => exclude.includes(r.check.name)).map((r) => r.check.name);
       unknownExcludes = [...new Set(exclude.filter((name) => !excluded.includes(name)))];
     }
-    const results: (CheckOutcome | Promise<CheckOutcome>)[] = [];
-    let pending = false;
     const now = this.#clock.now();
-    for (const runner of runners) {
-      const result = runner.result(now);
+    // The common probe (no exclude, every result already known and unchanged since the last one): reuse the last
+    // report, so a probe of cached checks allocates nothing.
+    const last = exclude === undefined ? this.#lastReports[probe] : undefined;
+    let i = 0;
+    let changed: CheckOutcome | Promise<CheckOutcome> | undefined;
+    if (last !== undefined && last.shuttingDown === this.#shuttingDownFor(probe)) {
+      for (; i < runners.length; i++) {
+        const result = runners[i]!.result(now);
+        if (result !== last.results[i]) {
+          changed = result; // asked once: a check may have just run
+          break;
+        }
+      }
+      if (i === runners.length) return last;
+    }
+    const results: (CheckOutcome | Promise<CheckOutcome>)[] = last === undefined ? [] : last.results.slice(0, i);
+    let pending = false;
+    for (; i < runners.length; i++) {
+      const result = changed ?? runners[i]!.result(now);
+      changed = undefined;
       if (isPromiseLike(result)) pending = true;
       results.push(result);
     }
     const finish = (done: readonly CheckOutcome[]): HealthReport => {
-      const shuttingDown = this.#shuttingDown && probe !== 'live' && probe !== 'startup';
-      return {
+      const shuttingDown = this.#shuttingDownFor(probe);
+      const report: HealthReport = {
         probe,
         status: shuttingDown ? 'fail' : aggregateStatus(done),
         results: done,
@@ -139,10 +156,17 @@ export class Health {
         unknownExcludes,
         shuttingDown,
       };
+      if (exclude === undefined) this.#lastReports[probe] = report;
+      return report;
     };
     return pending
       ? Promise.all(results.map((r) => Promise.resolve(r))).then(finish)
       : finish(results as CheckOutcome[]);
+  }
+
+  /** Shutdown fails readiness and the full document; liveness and startup keep reporting the checks. */
+  #shuttingDownFor(probe: ProbeName): boolean {
+    return this.#shuttingDown && probe !== 'live' && probe !== 'startup';
   }
 
   /** A check's definition, defaults applied, by name. */

@@ -237,6 +237,29 @@ describe('check runs', () => {
     );
   });
 
+  it('a probe of unchanged cached results reuses its last report; uncached checks run once per probe', async () => {
+    const clock = new VirtualClock();
+    let syncCalls = 0;
+    const health = createHealth({
+      clock,
+      checks: [
+        { name: 'cached', cacheMs: 1000, run: () => true },
+        { name: 'plain', tags: ['live'], run: () => (syncCalls++, true) },
+      ],
+    });
+    const first = health.report('ready') as HealthReport;
+    expect(health.report('ready')).toBe(first); // nothing allocated for the second probe
+    void health.report('live');
+    void health.report('live');
+    expect(syncCalls).toBe(2);
+    await clock.advance(1000); // expired: a new run, a new report
+    const second = health.report('ready') as HealthReport;
+    expect(second).not.toBe(first);
+    expect(health.report('ready')).toBe(second);
+    health.beginShutdown(); // a reused report must not hide shutdown
+    expect((health.report('ready') as HealthReport).status).toBe('fail');
+  });
+
   it('reports every finished run to listeners and on bulwark:health:check', async () => {
     const seen: CheckOutcome[] = [];
     const published: unknown[] = [];

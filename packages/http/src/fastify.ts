@@ -36,10 +36,11 @@ export interface FastifyAdapterOptions {
 
 function sendReply(reply: FastifyReply, r: Reply): void {
   const { payload, contentType } = serializeBody(r.body);
-  reply.code(r.status);
+  if (r.status !== 200) reply.code(r.status); // 200 is Fastify's default
   const headers = r.headers;
   if (headers !== undefined) for (const name in headers) reply.header(name, headerValue(headers[name]!));
-  if (contentType !== undefined && !hasContentType(headers)) reply.header('content-type', contentType);
+  // A string without a type gets Fastify's own default, the same text/plain; setting it would cost a parse per reply.
+  if (contentType !== undefined && typeof r.body !== 'string' && !hasContentType(headers)) reply.header('content-type', contentType);
   void reply.send(payload);
 }
 
