@@ -42,6 +42,13 @@ export interface LimitChangeEvent {
   readonly to: number;
 }
 
+/** Calls running and waiting, on `bulwark:bulkhead:occupancy` after each change (only while someone subscribes). */
+export interface BulkheadOccupancyEvent {
+  readonly name: string | undefined;
+  readonly active: number;
+  readonly queued: number;
+}
+
 /** A slot taken with `tryAcquire()`; release it exactly once (later calls are ignored). */
 export interface BulkheadPermit {
   /** Gives the slot back. `dropped`: the work signalled overload (feeds an adaptive limit). */
@@ -50,6 +57,7 @@ export interface BulkheadPermit {
 
 const rejectedChannel = bulwarkChannel<BulkheadRejectedEvent>('bulkhead', 'rejected');
 const limitChannel = bulwarkChannel<LimitChangeEvent>('bulkhead', 'limit');
+const occupancyChannel = bulwarkChannel<BulkheadOccupancyEvent>('bulkhead', 'occupancy');
 
 /** A queued call. */
 class Waiter implements DeadlineEntry, AbortSubscriber {
@@ -106,7 +114,8 @@ function defaultIsDrop(outcome: CallOutcome<unknown>): boolean {
 
 /** The class behind {@link bulkhead} and {@link adaptiveLimit}. */
 export class BulkheadPolicy extends BasePolicy {
-  readonly name: string | undefined;
+  override readonly policyKind = 'bulkhead';
+  override readonly name: string | undefined;
   readonly maxQueue: number;
   readonly #limit: ConcurrencyLimit;
   readonly #clock: Clock;
@@ -155,6 +164,7 @@ export class BulkheadPolicy extends BasePolicy {
     // waiters directly, so "someone waits" already implies "no slot free"; the check states the rule outright.)
     if (this.#active < this.#limit.current && this.#waiting === 0) {
       this.#active++;
+      if (occupancyChannel.hasSubscribers) this.#publishOccupancy();
       return this.#run(fn, ctx, next);
     }
     if (this.#waiting >= this.maxQueue) throw this.#reject('full');
@@ -180,6 +190,7 @@ export class BulkheadPolicy extends BasePolicy {
       return undefined;
     }
     this.#active++;
+    if (occupancyChannel.hasSubscribers) this.#publishOccupancy();
     const started = this.#limit.adaptive ? this.#clock.now() : 0;
     const inflight = this.#active;
     let released = false;
@@ -266,6 +277,11 @@ export class BulkheadPolicy extends BasePolicy {
       this.#fifo = [];
       this.#head = 0;
     }
+    if (occupancyChannel.hasSubscribers) this.#publishOccupancy();
+  }
+
+  #publishOccupancy(): void {
+    occupancyChannel.publish({ name: this.name, active: this.#active, queued: this.#waiting });
   }
 
   #enqueue(w: Waiter): void {
@@ -276,6 +292,7 @@ export class BulkheadPolicy extends BasePolicy {
       this.#timeouts.add(w);
     }
     if (w.signal !== neverAbortedSignal) subscribeAbort(w.signal, w);
+    if (occupancyChannel.hasSubscribers) this.#publishOccupancy();
   }
 
   /** Takes a waiter out of the FIFO's count and its timers (its array slot is skipped later). */
@@ -290,6 +307,7 @@ export class BulkheadPolicy extends BasePolicy {
   leave(w: Waiter, error: unknown, rejection: BulkheadRejection | undefined): void {
     if (!w.waiting) return;
     this.#dequeue(w);
+    if (occupancyChannel.hasSubscribers) this.#publishOccupancy();
     if (rejection !== undefined) this.#report(rejection);
     w.reject(error);
   }

@@ -4,6 +4,7 @@ export {
   bulkhead,
   BulkheadPolicy,
   type AdaptiveLimitOptions,
+  type BulkheadOccupancyEvent,
   type BulkheadOptions,
   type BulkheadPermit,
   type BulkheadRejectedEvent,

@@ -142,7 +142,8 @@ const notTheDependency = ['BULWARK_BULKHEAD_FULL', 'BULWARK_RATE_LIMITED', 'BULW
 
 /** The class behind {@link circuitBreaker}. */
 export class CircuitBreakerPolicy extends BasePolicy {
-  readonly name: string | undefined;
+  override readonly policyKind = 'circuit-breaker';
+  override readonly name: string | undefined;
   readonly #window: Window;
   /** Recording needs the time: a time window, or slow-call tracking. Otherwise a closed circuit never reads it. */
   readonly #timed: boolean;

@@ -7,6 +7,7 @@ import {
   type PolicyFn,
   type PolicyNext,
 } from './policy.js';
+import { runLayer } from './policy-call.js';
 
 // What a layer may resolve with besides the function's result (carried by the type-only `~extra` member).
 type ExtraOf<P> = P extends { readonly '~extra'?: () => infer E } ? E : never;
@@ -41,7 +42,7 @@ export class ComposedPolicy<Extra = never> extends BasePolicy<Extra> {
     for (let i = layers.length - 1; i >= 0; i--) {
       const layer = layers[i]!;
       const below = stage;
-      stage = ((fn, ctx) => layer[policyRun](fn, ctx, below)) as PolicyNext;
+      stage = ((fn, ctx) => runLayer(layer, fn, ctx, below)) as PolicyNext;
     }
     this.#top = stage;
   }

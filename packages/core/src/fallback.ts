@@ -43,7 +43,8 @@ const optionsSchema = z
 
 /** The class behind {@link fallback}. */
 export class FallbackPolicy<R> extends BasePolicy<R> {
-  readonly name: string | undefined;
+  override readonly policyKind = 'fallback';
+  override readonly name: string | undefined;
   readonly #handler: FallbackHandler<R>;
   readonly #when: ((outcome: CallOutcome<unknown>) => boolean) | undefined;
   readonly #fellBack = new Emitter<FallbackEvent>(fallbackChannel);

@@ -12,6 +12,7 @@ export {
   type PolicyNext,
 } from './policy.js';
 export { compose, ComposedPolicy } from './compose.js';
+export { callOutcomeOf, type PolicyCallEvent, type PolicyCallOutcome } from './policy-call.js';
 export { noop, NoopPolicy } from './noop.js';
 
 // ---- Policies ----

@@ -1,3 +1,5 @@
+import { runLayer } from './policy-call.js';
+
 /**
  * The policy kernel's contract. Every resilience primitive is a `Policy`; `compose` stacks them.
  *
@@ -91,6 +93,10 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
  */
 export abstract class BasePolicy<Extra = never> implements Policy<Extra> {
   declare readonly '~extra'?: () => Extra;
+  /** The kind reported to telemetry (`retry`, `circuit-breaker`, ...); policies without one are not reported. */
+  declare readonly policyKind?: string;
+  /** The name reported to telemetry. */
+  declare readonly name?: string | undefined;
 
   /** Runs `next(fn, ctx)` under this policy; may answer synchronously. For policy authors and `compose`. */
   abstract [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | Extra | PromiseLike<T | Extra>;
@@ -105,7 +111,7 @@ export abstract class BasePolicy<Extra = never> implements Policy<Extra> {
     }
     let result: T | Extra | PromiseLike<T | Extra>;
     try {
-      result = this[policyRun](fn, ctx, callFunction);
+      result = runLayer(this as BasePolicy<unknown>, fn, ctx, callFunction) as T | Extra | PromiseLike<T | Extra>;
     } catch (error) {
       // A synchronous throw becomes a rejection with the same value, whatever was thrown.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors

@@ -56,7 +56,8 @@ export class TimeoutPolicy extends BasePolicy {
   /** The deadline, in milliseconds. */
   readonly timeoutMs: number;
   readonly strategy: TimeoutStrategy;
-  readonly name: string | undefined;
+  override readonly policyKind = 'timeout';
+  override readonly name: string | undefined;
   /** @internal */
   readonly clock: Clock;
   /** @internal */

@@ -16,6 +16,7 @@ it('locks the public surface of @bulwark/core', async () => {
       "abortSubscriberCount",
       "bulwarkChannel",
       "callFunction",
+      "callOutcomeOf",
       "channelName",
       "clockSchema",
       "compose",

@@ -17,6 +17,11 @@ export interface RequestView {
   readonly ip: string;
   /** The framework's own request object: Express `req`, Fastify `request`, Koa `ctx`. */
   readonly raw: unknown;
+  /**
+   * The matched route's template (`/users/:id`), known once routing has happened: read it in `after`. `undefined`
+   * when no route matched, or the router does not say (Koa without `@koa/router`).
+   */
+  readonly route: string | undefined;
 }
 
 /** Response headers an outcome sets. Numbers are written as decimal text; arrays as repeated headers. */

@@ -12,6 +12,11 @@ class ExpressRequestView extends NodeRequestView {
   get url(): string {
     return (this.raw as Request).originalUrl;
   }
+  get route(): string | undefined {
+    const req = this.raw as Request;
+    const path = (req.route as { path?: unknown } | undefined)?.path;
+    return typeof path === 'string' ? req.baseUrl + path : undefined;
+  }
 }
 
 function writeReply(res: Response, reply: Reply): void {

@@ -19,6 +19,10 @@ class FastifyRequestView extends NodeRequestView {
   get url(): string {
     return (this.raw as FastifyRequest).url;
   }
+  get route(): string | undefined {
+    // The 404 handler has no route url.
+    return (this.raw as FastifyRequest).routeOptions.url;
+  }
 }
 
 /** Fastify hooks a guard can run in (all share the `(request, reply, done)` signature). */

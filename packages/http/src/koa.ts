@@ -12,6 +12,11 @@ class KoaRequestView extends NodeRequestView {
   get url(): string {
     return (this.raw as Context).originalUrl;
   }
+  get route(): string | undefined {
+    // Set by @koa/router (and koa-router) on the context when a route matched.
+    const matched = (this.raw as { _matchedRoute?: unknown })._matchedRoute;
+    return typeof matched === 'string' ? matched : undefined;
+  }
 }
 
 function writeReply(ctx: Context, reply: Reply): void {

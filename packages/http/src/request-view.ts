@@ -18,6 +18,7 @@ export abstract class NodeRequestView implements RequestView {
 
   abstract readonly path: string;
   abstract readonly url: string;
+  abstract readonly route: string | undefined;
 
   get method(): string {
     return this.req.method ?? 'GET';

@@ -101,7 +101,8 @@ const defaultBackoff = exponential();
 
 /** The class behind {@link retry}. */
 export class RetryPolicy extends BasePolicy {
-  readonly name: string | undefined;
+  override readonly policyKind = 'retry';
+  override readonly name: string | undefined;
   readonly maxAttempts: number;
   readonly #maxElapsedMs: number;
   readonly #retryOn: RetryPredicate | undefined;

@@ -1,0 +1,80 @@
+import { performance } from 'node:perf_hooks';
+import { bulwarkChannel } from './channel.js';
+import { isBulwarkError } from './errors.js';
+import { isPromiseLike, policyRun, type BasePolicy, type ExecuteContext, type PolicyFn, type PolicyNext } from './policy.js';
+
+/** How a call through a policy ended, for telemetry. */
+export type PolicyCallOutcome = 'success' | 'error' | 'rejected' | 'timeout';
+
+/** One call through a policy, published on `bulwark:core:call` while someone subscribes. */
+export interface PolicyCallEvent {
+  /** The policy kind: `retry`, `circuit-breaker`, `bulkhead`, `timeout`, `fallback`. */
+  readonly policy: string;
+  readonly name: string | undefined;
+  /** `rejected`: the policy turned the call away (open circuit, full bulkhead, rate limit, retry budget). */
+  readonly outcome: PolicyCallOutcome;
+  readonly durationMs: number;
+  readonly error?: unknown;
+}
+
+const callChannel = bulwarkChannel<PolicyCallEvent>('core', 'call');
+
+const rejections = new Set(['BULWARK_CIRCUIT_OPEN', 'BULWARK_BULKHEAD_FULL', 'BULWARK_RATE_LIMITED', 'BULWARK_RETRY_BUDGET']);
+
+/**
+ * Classifies a failed call: Bulwark timeouts and rejections by their `code`, anything else `error`.
+ *
+ * @example
+ * ```ts
+ * callOutcomeOf(new TimeoutError(100)); // 'timeout'
+ * ```
+ */
+export function callOutcomeOf(error: unknown): PolicyCallOutcome {
+  if (!isBulwarkError(error)) return 'error';
+  if (error.code === 'BULWARK_TIMEOUT') return 'timeout';
+  return rejections.has(error.code) ? 'rejected' : 'error';
+}
+
+/**
+ * Runs one layer of a policy stack. While nobody subscribes to `bulwark:core:call` this is a direct call (one
+ * `hasSubscribers` read); otherwise calls of layers that have a `policyKind` are timed and published.
+ */
+export function runLayer<T>(
+  layer: BasePolicy<unknown>,
+  fn: PolicyFn<T>,
+  ctx: ExecuteContext,
+  next: PolicyNext,
+): unknown {
+  if (!callChannel.hasSubscribers || layer.policyKind === undefined) return layer[policyRun](fn, ctx, next);
+  return tracedRun(layer, layer.policyKind, fn, ctx, next);
+}
+
+function tracedRun<T>(layer: BasePolicy<unknown>, policy: string, fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): unknown {
+  const started = performance.now();
+  const publish = (outcome: PolicyCallOutcome, error?: unknown) => {
+    if (!callChannel.hasSubscribers) return;
+    const durationMs = performance.now() - started;
+    callChannel.publish({ policy, name: layer.name, outcome, durationMs, error });
+  };
+  let result: unknown;
+  try {
+    result = layer[policyRun](fn, ctx, next);
+  } catch (error) {
+    publish(callOutcomeOf(error), error);
+    throw error;
+  }
+  if (!isPromiseLike(result)) {
+    publish('success');
+    return result;
+  }
+  return Promise.resolve(result).then(
+    (value) => {
+      publish('success');
+      return value;
+    },
+    (error: unknown) => {
+      publish(callOutcomeOf(error), error);
+      throw error;
+    },
+  );
+}

@@ -1,0 +1,28 @@
+import type { RequestHandler } from 'express';
+import { toExpress, toExpressEndpoints } from '@bulwark/http/express';
+import { metricsEndpoint, type MetricsEndpointOptions } from './metrics-endpoint.js';
+import { requestMetricsGuard, type RequestMetricsOptions } from './request-metrics.js';
+
+/**
+ * Express middleware answering `GET /metrics` with the Prometheus text exposition.
+ *
+ * @example
+ * ```ts
+ * import { metricsRoute } from '@bulwark/telemetry/express';
+ * app.use(metricsRoute());
+ * ```
+ */
+export const metricsRoute = (options?: MetricsEndpointOptions): RequestHandler =>
+  toExpressEndpoints([metricsEndpoint(options)]);
+
+/**
+ * Express middleware recording `http_server_request_duration_seconds` per method, route template and status. Mount
+ * it first.
+ *
+ * @example
+ * ```ts
+ * import { requestMetrics } from '@bulwark/telemetry/express';
+ * app.use(requestMetrics());
+ * ```
+ */
+export const requestMetrics = (options?: RequestMetricsOptions): RequestHandler => toExpress(requestMetricsGuard(options));

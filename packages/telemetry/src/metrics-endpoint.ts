@@ -1,0 +1,54 @@
+import { register as globalRegistry, type Registry } from 'prom-client';
+import { z } from 'zod';
+import { functionSchema, isPromiseLike, parseOptions } from '@bulwark/core';
+import type { Endpoint, Reply, RequestView } from '@bulwark/http';
+
+/** Options for {@link metricsEndpoint} (and `metricsRoute()` in the framework entries). */
+export interface MetricsEndpointOptions {
+  /** The registry to expose. Default: prom-client's global registry. */
+  registry?: Registry;
+  /** Default `/metrics`. */
+  path?: string;
+  /** Who may scrape; refused requests get 403. */
+  authorize?: (req: RequestView) => boolean | Promise<boolean>;
+}
+
+const optionsSchema = z
+  .object({
+    registry: z.custom<Registry>((r) => typeof (r as Registry | null)?.metrics === 'function', { message: 'expected a prom-client Registry' }).optional(),
+    path: z.string().regex(/^\/\S*$/, { message: 'must start with "/"' }).default('/metrics'),
+    authorize: functionSchema<NonNullable<MetricsEndpointOptions['authorize']>>().optional(),
+  })
+  .strict();
+
+const FORBIDDEN: Reply = Object.freeze({ status: 403, headers: { 'cache-control': 'no-store' }, body: 'forbidden' });
+
+/**
+ * The Prometheus text exposition of a registry as a neutral endpoint. Mount it with `metricsRoute()` from
+ * `@bulwark/telemetry/express`, `/fastify` or `/koa`.
+ *
+ * @throws {@link BulwarkConfigError} for bad options.
+ *
+ * @example
+ * ```ts
+ * import { toExpressEndpoints } from '@bulwark/http/express';
+ * app.use(toExpressEndpoints([metricsEndpoint({ registry })]));
+ * ```
+ */
+export function metricsEndpoint(options: MetricsEndpointOptions = {}): Endpoint {
+  const o = parseOptions(optionsSchema, options, 'metricsEndpoint()');
+  const registry = o.registry ?? globalRegistry;
+  const headers = { 'content-type': registry.contentType, 'cache-control': 'no-store' };
+  const scrape = async (): Promise<Reply> => ({ status: 200, headers, body: await registry.metrics() });
+  const authorize = o.authorize;
+  return {
+    path: o.path,
+    handler:
+      authorize === undefined
+        ? scrape
+        : (req) => {
+            const allowed = authorize(req);
+            return isPromiseLike(allowed) ? allowed.then((ok) => (ok ? scrape() : FORBIDDEN)) : allowed ? scrape() : FORBIDDEN;
+          },
+  };
+}

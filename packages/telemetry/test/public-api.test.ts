@@ -1,0 +1,33 @@
+import { expect, it } from 'vitest';
+
+it('locks the public surface of @bulwark/telemetry and its adapters', async () => {
+  expect(Object.keys(await import('@bulwark/telemetry')).sort()).toMatchInlineSnapshot(`
+    [
+      "bulwarkMetrics",
+      "channelHandlers",
+      "durationBuckets",
+      "httpDurationBuckets",
+      "instrument",
+      "metricsEndpoint",
+      "requestMetricsGuard",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/telemetry/express')).sort()).toMatchInlineSnapshot(`
+    [
+      "metricsRoute",
+      "requestMetrics",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/telemetry/fastify')).sort()).toMatchInlineSnapshot(`
+    [
+      "metricsRoute",
+      "requestMetrics",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/telemetry/koa')).sort()).toMatchInlineSnapshot(`
+    [
+      "metricsRoute",
+      "requestMetrics",
+    ]
+  `);
+});
