@@ -1,4 +1,5 @@
-// Shared by the benchmark scripts: pinning, and the HTTP benchmark server (bench/http-server.ts) run as a child.
+// Shared by the benchmark scripts: micro-benchmark processes, pinning, and the HTTP benchmark server
+// (bench/http-server.ts) run as a child.
 import { spawn, execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
@@ -124,4 +125,27 @@ export function httpMethod(rounds, seconds) {
     `${hasWrk ? 'wrk (1 thread)' : 'autocannon'}, 16 connections, ${rounds} rotating rounds of ${seconds} s per side; ` +
     (pin ? `server pinned to core ${cores - 1}, load generator to the others.` : 'server and load generator share every core.')
   );
+}
+
+/**
+ * Times micro-benchmark cases (bench/run-case.ts `<suite> <case>`), one fresh process per case and round. Rounds
+ * are interleaved (every case once per round) so load drifting on a shared machine lands on every case alike instead
+ * of on whichever case ran during the busy minute; the median of the rounds is kept (1 round when `quick`, else
+ * `rounds`).
+ */
+export async function microSuite(quick, suite, names, rounds = 3) {
+  const runs = quick ? 1 : rounds;
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < runs; round++) {
+    for (const name of names) {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'run-case.ts', suite, name], { cwd: benchDir, encoding: 'utf8' });
+      samples[name].push(JSON.parse(out.trim().split('\n').at(-1)).ns);
+    }
+  }
+  const out = {};
+  for (const name of names) {
+    out[name] = median(samples[name]);
+    console.log(`${suite} | ${name}: ${out[name].toFixed(1)} ns (median of ${runs} interleaved processes)`);
+  }
+  return out;
 }

@@ -5,34 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { cores, pin, serverCpu, startServer } from './bench-http.mjs';
+import { cores, microSuite, pin, serverCpu, startServer } from './bench-http.mjs';
 const benchDir = new URL('../bench/', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 const httpOnly = process.argv.includes('--http-only'); // for iterating; does not write docs/benchmarks.md
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function runNode(args) {
-  return execFileSync(process.execPath, ['--import', 'tsx', ...args], { cwd: benchDir, encoding: 'utf8' });
-}
-
-async function microSuite(suite, names) {
-  // Rounds are interleaved (every case once per round) so load drifting on a shared machine lands on every case
-  // alike instead of on whichever case ran during the busy minute; the median of the rounds is kept.
-  const runs = quick ? 1 : 3;
-  const samples = Object.fromEntries(names.map((name) => [name, []]));
-  for (let round = 0; round < runs; round++) {
-    for (const name of names) {
-      const lines = runNode(['run-case.ts', suite, name]).trim().split('\n');
-      samples[name].push(JSON.parse(lines.at(-1)).ns);
-    }
-  }
-  const out = {};
-  for (const name of names) {
-    out[name] = median(samples[name]);
-    console.log(`${suite} | ${name}: ${out[name].toFixed(1)} ns (median of ${runs} interleaved processes)`);
-  }
-  return out;
-}
 
 async function throughput(framework, mode, seconds) {
   const server = await startServer(framework, mode);
@@ -48,7 +25,7 @@ async function throughput(framework, mode, seconds) {
   }
 }
 
-const core = httpOnly ? {} : await microSuite('core', [
+const core = httpOnly ? {} : await microSuite(quick, 'core', [
   'await (floor)',
   'bulwark timeout (cooperative)',
   'bulwark timeout (aggressive)',
@@ -59,7 +36,7 @@ const core = httpOnly ? {} : await microSuite('core', [
   'bulwark compose(4 pass-through)',
   'cockatiel wrap(4 noop)',
 ]);
-const retrySuite = httpOnly ? {} : await microSuite('retry', [
+const retrySuite = httpOnly ? {} : await microSuite(quick, 'retry', [
   'await (floor)',
   'bulwark retry, success',
   'cockatiel retry, success',
@@ -68,7 +45,7 @@ const retrySuite = httpOnly ? {} : await microSuite('retry', [
   'cockatiel retry, fail once (0 ms backoff)',
   'p-retry, fail once (0 ms backoff)',
 ]);
-const breakerSuite = httpOnly ? {} : await microSuite('breaker', [
+const breakerSuite = httpOnly ? {} : await microSuite(quick, 'breaker', [
   'await (floor)',
   'bulwark breaker (consecutive), success',
   'cockatiel breaker (consecutive), success',
@@ -81,7 +58,7 @@ const breakerSuite = httpOnly ? {} : await microSuite('breaker', [
   'bulwark compose(retry, breaker, bulkhead, timeout)',
   'cockatiel wrap(retry, breaker, bulkhead, timeout)',
 ]);
-const bulkheadSuite = httpOnly ? {} : await microSuite('bulkhead', [
+const bulkheadSuite = httpOnly ? {} : await microSuite(quick, 'bulkhead', [
   'await (floor)',
   'bulwark bulkhead, slot free',
   'cockatiel bulkhead, slot free',

@@ -7,6 +7,7 @@
  *   `compose(fallback, retry, circuitBreaker, bulkhead, timeout)`.
  * - `/payments/*`: a route group shed with 503 by `shedWhenOpen` while its 5xx responses have its breaker open.
  * - `/status`: the live state of the limiter, breakers and bulkhead.
+ * - `/metrics`: Prometheus series for every primitive and HTTP request durations by route (@bulwark/telemetry).
  * - `/health`, `/livez`, `/readyz`, `/startupz`: health checks (event loop, heap, the quote upstream's circuit),
  *   mounted first so load shedding never refuses a probe; `server.ts` adds graceful shutdown.
  */
@@ -23,6 +24,9 @@ import { rateLimit } from '@bulwark/rate-limiter/express';
 import { exponential, retry, retryBudget } from '@bulwark/retry';
 import { createHealth, eventLoopDelayCheck, heapCheck, type Health } from '@bulwark/health';
 import { healthRoutes } from '@bulwark/health/express';
+import { instrument, type Instrumentation } from '@bulwark/telemetry';
+import { metricsRoute, requestMetrics } from '@bulwark/telemetry/express';
+import { Registry } from 'prom-client';
 
 export interface DemoOptions {
   /** Proxies to trust for X-Forwarded-For (default: none). */
@@ -36,11 +40,16 @@ function text(value: unknown, otherwise: string): string {
   return typeof value === 'string' ? value : otherwise;
 }
 
-/** The demo app, with its health checks (for graceful shutdown). */
-export type DemoApp = express.Express & { readonly health: Health };
+/** The demo app, with its health checks (for graceful shutdown) and its telemetry. */
+export type DemoApp = express.Express & { readonly health: Health; readonly telemetry: Instrumentation };
 
 export function createApp(options: DemoOptions = {}): DemoApp {
   const app = express();
+  // Telemetry first: request durations for everything, and /metrics with every primitive's series.
+  const registry = new Registry();
+  const telemetry = instrument({ registry });
+  app.use(requestMetrics({ registry }));
+  app.use(metricsRoute({ registry }));
   // Health endpoints first, so load shedding never refuses a probe.
   const health = createHealth({
     version: '1',
@@ -155,7 +164,7 @@ export function createApp(options: DemoOptions = {}): DemoApp {
     const base = `${req.protocol}://${req.get('host')}`;
     res.type('text/plain').send(`${tryThese(base).join('\n')}\n`);
   });
-  return Object.assign(app, { health });
+  return Object.assign(app, { health, telemetry });
 }
 
 /** Commands worth trying against a running demo, with what each shows. */
@@ -171,6 +180,7 @@ export function tryThese(base: string): string[] {
     `curl -i '${base}/search?q=x'           # RateLimit-Policy / RateLimit headers; the 4th call in 10 s gets 429`,
     `curl -s ${base}/status                 # adaptive inbound limit, breakers, bulkhead`,
     `curl -s ${base}/health                 # application/health+json: every check, pass/warn/fail`,
+    `curl -s ${base}/metrics | grep bulwark_ # Prometheus: policy calls, circuit states, rate-limit decisions...`,
     `curl -s '${base}/readyz?verbose'       # Kubernetes-style readiness, one line per check`,
   ];
 }

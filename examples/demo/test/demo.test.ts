@@ -73,4 +73,13 @@ describe('demo service', () => {
     expect(ready).toMatch(/\[\+\]quote-upstream (ok|failed \(non-critical\): reason withheld)\n/);
     expect(ready).toMatch(/readyz check passed\n$/);
   });
+
+  it('metrics: Prometheus series for the primitives and request durations by route template', async () => {
+    await fetch(`${base}/quote?delay=10`);
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/bulwark_policy_calls_total\{policy="circuit-breaker",name="quote-upstream",outcome="success"\} \d+/);
+    expect(text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/quote",http_response_status_code="200"\} \d+/);
+  });
 });

@@ -49,32 +49,35 @@ export function runLayer<T>(
   return tracedRun(layer, layer.policyKind, fn, ctx, next);
 }
 
+// Bound once: the Node 20 global `performance` is a lazy accessor (see systemClock).
+const now = performance.now.bind(performance);
+
 function tracedRun<T>(layer: BasePolicy<unknown>, policy: string, fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): unknown {
-  const started = performance.now();
-  const publish = (outcome: PolicyCallOutcome, error?: unknown) => {
-    if (!callChannel.hasSubscribers) return;
-    const durationMs = performance.now() - started;
-    callChannel.publish({ policy, name: layer.name, outcome, durationMs, error });
-  };
+  const started = now();
   let result: unknown;
   try {
     result = layer[policyRun](fn, ctx, next);
   } catch (error) {
-    publish(callOutcomeOf(error), error);
+    publishCall(layer, policy, callOutcomeOf(error), started, error);
     throw error;
   }
   if (!isPromiseLike(result)) {
-    publish('success');
+    publishCall(layer, policy, 'success', started, undefined);
     return result;
   }
-  return Promise.resolve(result).then(
+  return result.then(
     (value) => {
-      publish('success');
+      publishCall(layer, policy, 'success', started, undefined);
       return value;
     },
     (error: unknown) => {
-      publish(callOutcomeOf(error), error);
+      publishCall(layer, policy, callOutcomeOf(error), started, error);
       throw error;
     },
   );
+}
+
+function publishCall(layer: BasePolicy<unknown>, policy: string, outcome: PolicyCallOutcome, started: number, error: unknown): void {
+  // Published even if the subscriber left while the call ran: a channel without subscribers drops it.
+  callChannel.publish({ policy, name: layer.name, outcome, durationMs: now() - started, error });
 }

@@ -53,10 +53,7 @@ const statusValue: Readonly<Record<string, number>> = { pass: 1, warn: 0.5, fail
 export const channelHandlers: readonly ChannelHandler[] = [
   // ---- core ----
   on<{ policy: string; name: string | undefined; outcome: string; durationMs: number }>('core', 'call', (e, sinks) => {
-    const { metrics } = sinks;
-    if (metrics === undefined) return;
-    metrics.policyCalls.inc({ policy: e.policy, name: label(e.name), outcome: e.outcome });
-    metrics.policyDuration.observe({ policy: e.policy, name: label(e.name) }, e.durationMs / 1000);
+    sinks.metrics?.policyCalls.record(e.policy, label(e.name), e.outcome, e.durationMs / 1000);
   }),
   on<Named & { timeoutMs: number }>('core', 'timeout', (e, sinks) => {
     const { metrics, logger } = sinks;

@@ -1,12 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { PolicyCallMetrics } from './call-metrics.js';
 
 /** Buckets for policy and check durations, in seconds: 0.5 ms to 10 s. */
 export const durationBuckets: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Every metric `instrument()` keeps. Labels carry configured names only: never keys, IPs or paths. */
 export interface BulwarkMetrics {
-  readonly policyCalls: Counter<'policy' | 'name' | 'outcome'>;
-  readonly policyDuration: Histogram<'policy' | 'name'>;
+  /** `bulwark_policy_calls_total` and `bulwark_policy_duration_seconds` (kept outside prom-client: hot). */
+  readonly policyCalls: PolicyCallMetrics;
   readonly circuitState: Gauge<'name' | 'state'>;
   readonly circuitTransitions: Counter<'name' | 'from' | 'to'>;
   readonly retryAttempts: Counter<'name'>;
@@ -42,8 +43,7 @@ export function bulwarkMetrics(registry: Registry): BulwarkMetrics {
   const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     reuse(registry, name, () => new Histogram<L>({ name, help, labelNames, buckets: [...durationBuckets], registers }));
   return {
-    policyCalls: counter('bulwark_policy_calls_total', 'Calls through a Bulwark policy, by outcome (success, error, rejected, timeout).', ['policy', 'name', 'outcome']),
-    policyDuration: histogram('bulwark_policy_duration_seconds', 'Time spent in a Bulwark policy per call, including what it wraps.', ['policy', 'name']),
+    policyCalls: PolicyCallMetrics.in(registry, durationBuckets),
     circuitState: gauge('bulwark_circuit_state', 'Circuit breaker state: 1 for the current state, 0 for the others.', ['name', 'state']),
     circuitTransitions: counter('bulwark_circuit_transitions_total', 'Circuit breaker state transitions.', ['name', 'from', 'to']),
     retryAttempts: counter('bulwark_retry_attempts_total', 'Retries (attempts after the first).', ['name']),
