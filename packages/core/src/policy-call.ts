@@ -11,6 +11,8 @@ export interface PolicyCallEvent {
   /** The policy kind: `retry`, `circuit-breaker`, `bulkhead`, `timeout`, `fallback`. */
   readonly policy: string;
   readonly name: string | undefined;
+  /** The policy instance (stable per policy: subscribers may key caches on it). */
+  readonly source: object;
   /** `rejected`: the policy turned the call away (open circuit, full bulkhead, rate limit, retry budget). */
   readonly outcome: PolicyCallOutcome;
   readonly durationMs: number;
@@ -79,5 +81,5 @@ function tracedRun<T>(layer: BasePolicy<unknown>, policy: string, fn: PolicyFn<T
 
 function publishCall(layer: BasePolicy<unknown>, policy: string, outcome: PolicyCallOutcome, started: number, error: unknown): void {
   // Published even if the subscriber left while the call ran: a channel without subscribers drops it.
-  callChannel.publish({ policy, name: layer.name, outcome, durationMs: now() - started, error });
+  callChannel.publish({ policy, name: layer.name, source: layer, outcome, durationMs: now() - started, error });
 }

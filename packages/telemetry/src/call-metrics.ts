@@ -31,6 +31,9 @@ interface DurationSeries {
   readonly buckets: Float64Array;
   sum: number;
   count: number;
+  /** Calls by outcome: success, error, rejected, timeout. */
+  readonly slots: (Series | undefined)[];
+  /** Any other outcome. */
   readonly outcomes: Map<string, Series>;
 }
 
@@ -45,6 +48,8 @@ export class PolicyCallMetrics {
   readonly #bounds: readonly number[];
   /** policy → name → series. */
   #byPolicy = new Map<string, Map<string, DurationSeries>>();
+  /** Policy instance → its series (weak: short-lived policies are not kept alive). */
+  #bySource = new WeakMap<object, DurationSeries>();
 
   constructor(bounds: readonly number[]) {
     this.#bounds = bounds;
@@ -54,7 +59,7 @@ export class PolicyCallMetrics {
       type: 'counter',
       aggregator: 'sum',
       get: () => Promise.resolve(this.#exportCalls()),
-      reset: () => (this.#byPolicy = new Map()),
+      reset: () => this.#reset(),
     };
     this.duration = {
       name: 'bulwark_policy_duration_seconds',
@@ -62,11 +67,16 @@ export class PolicyCallMetrics {
       type: 'histogram',
       aggregator: 'sum',
       get: () => Promise.resolve(this.#exportDurations()),
-      reset: () => (this.#byPolicy = new Map()),
+      reset: () => this.#reset(),
     };
   }
 
   /** Registers both metrics in a registry (or finds the ones a previous instrumentation registered there). */
+  #reset(): void {
+    this.#byPolicy = new Map();
+    this.#bySource = new WeakMap();
+  }
+
   static in(registry: Registry, bounds: readonly number[]): PolicyCallMetrics {
     const existing = registry.getSingleMetric('bulwark_policy_calls_total') as unknown as { owner?: PolicyCallMetrics } | undefined;
     if (existing?.owner !== undefined) return existing.owner;
@@ -77,18 +87,24 @@ export class PolicyCallMetrics {
     return m;
   }
 
-  /** Counts one call. */
-  record(policy: string, name: string, outcome: string, seconds: number): void {
-    // Nested maps keyed by the event's own strings: their hashes are cached, nothing is concatenated per call.
-    let names = this.#byPolicy.get(policy);
-    if (names === undefined) this.#byPolicy.set(policy, (names = new Map<string, DurationSeries>()));
-    let d = names.get(name);
+  /**
+   * Counts one call. `source` (the policy instance) finds its series in one weak, identity-keyed lookup; the
+   * policy/name maps are only walked the first time a policy is seen.
+   */
+  record(source: object, policy: string, name: string, outcome: string, seconds: number): void {
+    let d = this.#bySource.get(source);
     if (d === undefined) {
-      d = { policy, name, buckets: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0, outcomes: new Map() };
-      names.set(name, d);
+      d = this.#series(policy, name);
+      this.#bySource.set(source, d);
     }
-    let s = d.outcomes.get(outcome);
-    if (s === undefined) d.outcomes.set(outcome, (s = { policy, name, outcome, calls: 0 }));
+    // The four outcomes core publishes get fixed slots; anything else a map entry.
+    const slot = outcome === 'success' ? 0 : outcome === 'error' ? 1 : outcome === 'rejected' ? 2 : outcome === 'timeout' ? 3 : -1;
+    let s = slot === -1 ? d.outcomes.get(outcome) : d.slots[slot];
+    if (s === undefined) {
+      s = { policy, name, outcome, calls: 0 };
+      if (slot === -1) d.outcomes.set(outcome, s);
+      else d.slots[slot] = s;
+    }
     s.calls++;
     const bounds = this.#bounds;
     let i = 0;
@@ -98,6 +114,17 @@ export class PolicyCallMetrics {
     d.count++;
   }
 
+  #series(policy: string, name: string): DurationSeries {
+    let names = this.#byPolicy.get(policy);
+    if (names === undefined) this.#byPolicy.set(policy, (names = new Map<string, DurationSeries>()));
+    let d = names.get(name);
+    if (d === undefined) {
+      d = { policy, name, buckets: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0, slots: [undefined, undefined, undefined, undefined], outcomes: new Map() };
+      names.set(name, d);
+    }
+    return d;
+  }
+
   *#all(): Iterable<DurationSeries> {
     for (const names of this.#byPolicy.values()) yield* names.values();
   }
@@ -105,7 +132,7 @@ export class PolicyCallMetrics {
   #exportCalls() {
     const values: Sample[] = [];
     for (const d of this.#all()) {
-      for (const s of d.outcomes.values()) values.push({ labels: { policy: s.policy, name: s.name, outcome: s.outcome }, value: s.calls });
+      for (const s of [...d.slots, ...d.outcomes.values()]) if (s !== undefined) values.push({ labels: { policy: s.policy, name: s.name, outcome: s.outcome }, value: s.calls });
     }
     return { name: this.calls.name, help: this.calls.help, type: 'counter', values, aggregator: 'sum' as const };
   }

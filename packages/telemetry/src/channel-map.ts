@@ -52,8 +52,8 @@ const statusValue: Readonly<Record<string, number>> = { pass: 1, warn: 0.5, fail
 
 export const channelHandlers: readonly ChannelHandler[] = [
   // ---- core ----
-  on<{ policy: string; name: string | undefined; outcome: string; durationMs: number }>('core', 'call', (e, sinks) => {
-    sinks.metrics?.policyCalls.record(e.policy, label(e.name), e.outcome, e.durationMs / 1000);
+  on<{ policy: string; name: string | undefined; source: object; outcome: string; durationMs: number }>('core', 'call', (e, sinks) => {
+    sinks.metrics?.policyCalls.record(e.source, e.policy, label(e.name), e.outcome, e.durationMs / 1000);
   }),
   on<Named & { timeoutMs: number }>('core', 'timeout', (e, sinks) => {
     const { metrics, logger } = sinks;
