@@ -6,6 +6,10 @@ import Fastify from 'fastify';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { circuitBreaker } from '@bulwark/circuit-breaker';
+import { bulkhead } from '@bulwark/bulkhead';
+import { retry } from '@bulwark/retry';
+import { rateLimiter } from '@bulwark/rate-limiter';
+import { createHealth } from '@bulwark/health';
 import { instrument, metricsEndpoint, requestMetricsGuard, type Instrumentation } from '@bulwark/telemetry';
 import { metricsRoute as expressMetrics, requestMetrics as expressRequests } from '@bulwark/telemetry/express';
 import { metricsRoute as fastifyMetrics, requestMetrics as fastifyRequests } from '@bulwark/telemetry/fastify';
@@ -33,8 +37,17 @@ describe.each(frameworks)('/metrics and request metrics on %s', (framework) => {
     const registry = newRegistry();
     telemetry = instrument({ registry });
     server = await serve(framework, { guard: requestMetricsGuard({ registry }), endpoints: [metricsEndpoint({ registry })] });
+    // Drive each primitive once.
     const breaker = circuitBreaker({ name: 'inventory' });
     await breaker.execute(() => 'ok');
+    let failures = 1;
+    await retry({ name: 'quotes', backoff: () => 0 }).execute(() => (failures-- > 0 ? Promise.reject(new Error('flaky')) : 'ok'));
+    const pool = bulkhead({ name: 'pool', maxConcurrent: 1 });
+    await pool.execute(() => 'ok');
+    const limiter = rateLimiter({ name: 'search', limit: 1, windowMs: 60_000 });
+    limiter.consume('client');
+    limiter.consume('client');
+    await createHealth({ checks: [{ name: 'db', run: () => ({ status: 'warn' }) }] }).report('all');
     await (await fetch(`${server.url}/echo?user=42`)).text();
     await (await fetch(`${server.url}/echo?user=43`)).text();
     await (await fetch(`${server.url}/created`, { method: 'GET' })).text();
@@ -48,6 +61,14 @@ describe.each(frameworks)('/metrics and request metrics on %s', (framework) => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     const text = await res.text();
     expect(sample(text, 'bulwark_policy_calls_total{policy="circuit-breaker",name="inventory",outcome="success"}')).toBe(1);
+    expect(sample(text, 'bulwark_policy_duration_seconds_count{policy="circuit-breaker",name="inventory"}')).toBe(1);
+    expect(sample(text, 'bulwark_policy_calls_total{policy="retry",name="quotes",outcome="success"}')).toBe(1);
+    expect(sample(text, 'bulwark_retry_attempts_total{name="quotes"}')).toBe(1);
+    expect(sample(text, 'bulwark_policy_calls_total{policy="bulkhead",name="pool",outcome="success"}')).toBe(1);
+    expect(sample(text, 'bulwark_bulkhead_active{name="pool"}')).toBe(0);
+    expect(sample(text, 'bulwark_ratelimit_decisions_total{limiter="search",decision="allowed"}')).toBe(1);
+    expect(sample(text, 'bulwark_ratelimit_decisions_total{limiter="search",decision="limited"}')).toBe(1);
+    expect(sample(text, 'bulwark_health_check_status{check="db"}')).toBe(0.5);
     // Koa without a router cannot name the route: the label is empty, never the raw path.
     const route = (path: string) => (framework.startsWith('koa') ? '' : path);
     const count = (method: string, path: string, status: number) =>
@@ -61,6 +82,7 @@ describe.each(frameworks)('/metrics and request metrics on %s', (framework) => {
       expect(count('GET', '', 404)).toBe(1);
     }
     expect(text).not.toContain('9f1c');
+    expect(text).not.toContain('client');
     expect(text).not.toContain('user=');
     expect(text).not.toContain('PROPFIND');
     expect(text).toContain('http_request_method="_OTHER"');
