@@ -111,6 +111,7 @@ export async function compareModes(framework, modes, { rounds, seconds, path = '
       m,
       {
         rps: median(samples[m].map((s) => s.rps)),
+        cpu: median(samples[m].map((s) => s.cpuPerRequest)),
         cpuRatio: median(samples[m].map((s, i) => floor[i].cpuPerRequest / s.cpuPerRequest)),
         rpsRatio: median(samples[m].map((s, i) => s.rps / floor[i].rps)),
         non2xx: Math.max(...samples[m].map((s) => s.non2xx)),

@@ -1,29 +1,11 @@
 // Runs the benchmarks in bench/ and writes docs/benchmarks.md. Micro-benchmarks run one case per process (async
 // micro-benchmarks in one process skew by run order); HTTP throughput alternates bare and guarded servers over
 // several rounds and compares medians. Goals are ratios, never absolute times.
-import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
-import autocannon from 'autocannon';
-import { cores, microSuite, pin, serverCpu, startServer } from './bench-http.mjs';
-const benchDir = new URL('../bench/', import.meta.url).pathname;
+import { compareModes, httpMethod, microSuite } from './bench-http.mjs';
 const quick = process.argv.includes('--quick');
 const httpOnly = process.argv.includes('--http-only'); // for iterating; does not write docs/benchmarks.md
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function throughput(framework, mode, seconds) {
-  const server = await startServer(framework, mode);
-  try {
-    const url = `http://127.0.0.1:${server.port}/`;
-    await autocannon({ url, connections: 16, duration: 1 }); // warm-up
-    const cpuBefore = await serverCpu(server);
-    const r = await autocannon({ url, connections: 16, duration: seconds });
-    const cpuAfter = await serverCpu(server);
-    return { rps: r.requests.average, cpuPerRequest: (cpuAfter - cpuBefore) / r.requests.total };
-  } finally {
-    server.child.kill();
-  }
-}
 
 const core = httpOnly ? {} : await microSuite(quick, 'core', [
   'await (floor)',
@@ -69,24 +51,8 @@ const seconds = quick ? 2 : 4;
 const http = {};
 const modes = (process.env.MODES ?? 'bare,guard,handwritten').split(',');
 for (const framework of (process.env.FRAMEWORKS ?? 'express,fastify,koa').split(',')) {
-  const samples = Object.fromEntries(modes.map((m) => [m, []]));
-  for (let i = 0; i < rounds; i++) {
-    // Rotate the order each round so drift on a shared machine hits every side alike.
-    const order = modes.map((_, j) => modes[(i + j) % modes.length]);
-    for (const mode of order) samples[mode].push(await throughput(framework, mode, seconds));
-  }
-  http[framework] = Object.fromEntries(
-    modes.map((m) => [
-      m,
-      {
-        rps: median(samples[m].map((s) => s.rps)),
-        cpu: median(samples[m].map((s) => s.cpuPerRequest)),
-        // Paired with the bare server of the same round: drift within a round cancels out.
-        cpuRatio: samples.bare ? median(samples[m].map((s, i) => samples.bare[i].cpuPerRequest / s.cpuPerRequest)) : NaN,
-        rpsRatio: samples.bare ? median(samples[m].map((s, i) => s.rps / samples.bare[i].rps)) : NaN,
-      },
-    ]),
-  );
+  // The first mode is the floor the others are paired with, round by round.
+  http[framework] = await compareModes(framework, modes, { rounds, seconds });
   const r = http[framework];
   console.log(
     `http | ${framework}: ` + modes.map((m) => `${m} ${r[m].rps.toFixed(0)} req/s ${r[m].cpu.toFixed(1)} µs CPU/req`).join(', '),
@@ -170,8 +136,7 @@ const lines = [
   '',
   '## HTTP adapters: a no-op guard vs the bare framework',
   '',
-  `autocannon, 16 connections, ${rounds} rotating rounds of ${seconds} s per side; ` +
-    (pin ? `server pinned to core ${cores - 1}, load generator to the others.` : 'server and load generator share every core.'),
+  httpMethod(rounds, seconds),
   '',
   'Two measures. Throughput is what the goal names, but on two cores the load generator\'s scheduling swings it by',
   'several percent between identical runs. The server\'s CPU time per request (`process.cpuUsage()` over the',
