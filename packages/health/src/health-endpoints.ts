@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { functionSchema, isPromiseLike, parseOptions } from '@bulwark/core';
-import type { Endpoint, Handler, OutcomeHeaders, Reply, RequestView } from '@bulwark/http';
+import { authorizeEndpoints, type Endpoint, type Handler, type OutcomeHeaders, type Reply, type RequestView } from '@bulwark/http';
 import type { ProbeTag } from './check.js';
 import type { CheckOutcome } from './check-runner.js';
 import type { Health, HealthReport } from './health.js';
@@ -25,15 +25,12 @@ export interface HealthEndpointsOptions {
   authorize?: (req: RequestView, endpoint: HealthEndpointName) => boolean | Promise<boolean>;
 }
 
+const pathSchema = z.union([z.string().regex(/^\/\S*$/, { message: 'must start with "/"' }), z.literal(false)]);
+
 const optionsSchema = z
   .object({
     paths: z
-      .object({
-        health: z.union([z.string().regex(/^\/\S*$/, { message: 'must start with "/"' }), z.literal(false)]),
-        live: z.union([z.string().regex(/^\/\S*$/, { message: 'must start with "/"' }), z.literal(false)]),
-        ready: z.union([z.string().regex(/^\/\S*$/, { message: 'must start with "/"' }), z.literal(false)]),
-        startup: z.union([z.string().regex(/^\/\S*$/, { message: 'must start with "/"' }), z.literal(false)]),
-      })
+      .object({ health: pathSchema, live: pathSchema, ready: pathSchema, startup: pathSchema })
       .partial()
       .strict()
       .default({}),
@@ -57,7 +54,6 @@ const HEALTH_JSON: OutcomeHeaders = Object.freeze({
   'cache-control': 'no-store',
 });
 const OK: Reply = Object.freeze({ status: 200, headers: TEXT, body: 'ok' });
-const FORBIDDEN: Reply = Object.freeze({ status: 403, headers: TEXT, body: 'forbidden' });
 
 /** The failure status: 503 lets load balancers and kubelets treat it as "not now" rather than a server bug. */
 const FAILED = 503;
@@ -135,20 +131,6 @@ function documentHandler(health: Health, exposeDetails: boolean): Handler {
   };
 }
 
-/** Wraps a handler with the `authorize` decision. */
-function authorized<A extends unknown[]>(
-  authorize: NonNullable<HealthEndpointsOptions['authorize']> | undefined,
-  endpoint: HealthEndpointName,
-  handler: (req: RequestView, ...rest: A) => Reply | Promise<Reply>,
-): (req: RequestView, ...rest: A) => Reply | Promise<Reply> {
-  if (authorize === undefined) return handler;
-  return (req, ...rest) => {
-    const allowed = authorize(req, endpoint);
-    if (isPromiseLike(allowed)) return allowed.then((ok) => (ok ? handler(req, ...rest) : FORBIDDEN));
-    return allowed ? handler(req, ...rest) : FORBIDDEN;
-  };
-}
-
 /**
  * The neutral health endpoints: `/health` (application/health+json; pass/warn → 200, fail → 503) and the
  * Kubernetes-style `/livez`, `/readyz`, `/startupz` (`ok`; `?verbose`; `?exclude=<check>`, repeatable; failures
@@ -166,22 +148,22 @@ function authorized<A extends unknown[]>(
  */
 export function healthEndpoints(health: Health, options: HealthEndpointsOptions = {}): Endpoint[] {
   const o = parseOptions(optionsSchema, options, 'healthEndpoints()');
-  const authorize = o.authorize;
   const pathOf = (name: HealthEndpointName) => (o.paths[name] === undefined ? defaultPaths[name] : o.paths[name]);
-  const endpoints: Endpoint[] = [];
+  const names = new Map<Endpoint, HealthEndpointName>();
   const documentPath = pathOf('health');
-  if (documentPath !== false) {
-    endpoints.push({ path: documentPath, handler: authorized(authorize, 'health', documentHandler(health, o.exposeDetails)) });
-  }
+  if (documentPath !== false) names.set({ path: documentPath, handler: documentHandler(health, o.exposeDetails) }, 'health');
   for (const probe of ['live', 'ready', 'startup'] as const) {
     const path = pathOf(probe);
     if (path === false) continue;
     const label = path.slice(path.lastIndexOf('/') + 1) || probe;
-    endpoints.push({
+    const endpoint: Endpoint = {
       path,
-      handler: authorized(authorize, probe, probeHandler(health, probe, label, o.exposeDetails)),
-      child: authorized(authorize, probe, oneCheckHandler(health, probe, o.exposeDetails)),
-    });
+      handler: probeHandler(health, probe, label, o.exposeDetails),
+      child: oneCheckHandler(health, probe, o.exposeDetails),
+    };
+    names.set(endpoint, probe);
   }
-  return endpoints;
+  const endpoints = [...names.keys()];
+  const authorize = o.authorize;
+  return authorize === undefined ? endpoints : authorizeEndpoints(endpoints, (req, e) => authorize(req, names.get(e)!));
 }

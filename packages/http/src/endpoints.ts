@@ -1,4 +1,5 @@
-import type { Endpoint, Handler } from './contract.js';
+import type { Endpoint, Handler, Reply, RequestView } from './contract.js';
+import { isThenable } from './request-view.js';
 
 /**
  * Finds the handler for a request path among endpoints, for the adapters that mount endpoints as middleware
@@ -31,4 +32,33 @@ export function decodeSegment(raw: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The answer to a request {@link authorizeEndpoints} refuses. */
+const FORBIDDEN: Reply = Object.freeze({ status: 403, headers: Object.freeze({ 'cache-control': 'no-store' }), body: 'forbidden' });
+
+/**
+ * Puts endpoints behind a decision: `allow(req, endpoint)` (sync or async) says whether the request may be answered;
+ * refused requests get 403 `forbidden`. Child segments are guarded like their parent.
+ *
+ * @example
+ * ```ts
+ * app.use(toExpressEndpoints(authorizeEndpoints(endpoints, (req) => req.header('authorization') === `Bearer ${token}`)));
+ * ```
+ */
+export function authorizeEndpoints(
+  endpoints: readonly Endpoint[],
+  allow: (req: RequestView, endpoint: Endpoint) => boolean | Promise<boolean>,
+): Endpoint[] {
+  return endpoints.map((endpoint) => {
+    const gate =
+      <A extends unknown[]>(answer: (req: RequestView, ...rest: A) => Reply | Promise<Reply>) =>
+      (req: RequestView, ...rest: A): Reply | Promise<Reply> => {
+        const allowed = allow(req, endpoint);
+        if (isThenable(allowed)) return allowed.then((ok) => (ok ? answer(req, ...rest) : FORBIDDEN));
+        return allowed ? answer(req, ...rest) : FORBIDDEN;
+      };
+    const child = endpoint.child;
+    return { path: endpoint.path, handler: gate(endpoint.handler), ...(child === undefined ? {} : { child: gate(child) }) };
+  });
 }

@@ -12,6 +12,9 @@ export {
   type RespondOutcome,
 } from './contract.js';
 
+// ---- Endpoints ----
+export { authorizeEndpoints } from './endpoints.js';
+
 // ---- Client address ----
 export {
   clientIp,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Guard, Outcome, RequestView } from '@bulwark/http';
-import { requestIdGuard } from '@bulwark/http';
+import { authorizeEndpoints, requestIdGuard } from '@bulwark/http';
 import Fastify from 'fastify';
 import { toExpress } from '@bulwark/http/express';
 import { toFastifyRoutes } from '@bulwark/http/fastify';
@@ -202,6 +202,30 @@ describe('fastify per-route guards (toFastifyRoutes)', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('authorizeEndpoints', () => {
+  it('answers allowed requests, refuses others with 403 (sync or async), and guards children like their parent', async () => {
+    const seen: string[] = [];
+    const [sync, async] = [false, true].map((isAsync) =>
+      authorizeEndpoints(
+        [{ path: '/ops', handler: () => ({ status: 200, body: 'ok' }), child: (_req, name) => ({ status: 200, body: name }) }],
+        (req, endpoint) => {
+          seen.push(endpoint.path);
+          const ok = req.header('authorization') === 'Bearer ops';
+          return isAsync ? Promise.resolve(ok) : ok;
+        },
+      )[0]!,
+    );
+    const req = (authorization?: string) => ({ header: () => authorization }) as unknown as RequestView;
+    for (const endpoint of [sync!, async!]) {
+      expect(await endpoint.handler(req('Bearer ops'))).toMatchObject({ status: 200, body: 'ok' });
+      expect(await endpoint.handler(req())).toEqual({ status: 403, headers: { 'cache-control': 'no-store' }, body: 'forbidden' });
+      expect(await endpoint.child!(req('Bearer ops'), 'db')).toMatchObject({ body: 'db' });
+      expect((await endpoint.child!(req('Bearer x'), 'db')).status).toBe(403);
+    }
+    expect(seen).toEqual(Array(8).fill('/ops'));
   });
 });
 

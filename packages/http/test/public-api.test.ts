@@ -4,6 +4,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
   expect(Object.keys(await import('@bulwark/http')).sort()).toMatchInlineSnapshot(`
     [
       "NEXT",
+      "authorizeEndpoints",
       "cidrContains",
       "clientIp",
       "clientIpResolver",

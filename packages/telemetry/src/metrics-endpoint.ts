@@ -1,7 +1,7 @@
 import { register as globalRegistry, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { functionSchema, isPromiseLike, parseOptions } from '@bulwark/core';
-import type { Endpoint, Reply, RequestView } from '@bulwark/http';
+import { functionSchema, parseOptions } from '@bulwark/core';
+import { authorizeEndpoints, type Endpoint, type Reply, type RequestView } from '@bulwark/http';
 
 /** Options for {@link metricsEndpoint} (and `metricsRoute()` in the framework entries). */
 export interface MetricsEndpointOptions {
@@ -21,8 +21,6 @@ const optionsSchema = z
   })
   .strict();
 
-const FORBIDDEN: Reply = Object.freeze({ status: 403, headers: { 'cache-control': 'no-store' }, body: 'forbidden' });
-
 /**
  * The Prometheus text exposition of a registry as a neutral endpoint. Mount it with `metricsRoute()` from
  * `@bulwark/telemetry/express`, `/fastify` or `/koa`.
@@ -40,15 +38,7 @@ export function metricsEndpoint(options: MetricsEndpointOptions = {}): Endpoint 
   const registry = o.registry ?? globalRegistry;
   const headers = { 'content-type': registry.contentType, 'cache-control': 'no-store' };
   const scrape = async (): Promise<Reply> => ({ status: 200, headers, body: await registry.metrics() });
+  const endpoint: Endpoint = { path: o.path, handler: scrape };
   const authorize = o.authorize;
-  return {
-    path: o.path,
-    handler:
-      authorize === undefined
-        ? scrape
-        : (req) => {
-            const allowed = authorize(req);
-            return isPromiseLike(allowed) ? allowed.then((ok) => (ok ? scrape() : FORBIDDEN)) : allowed ? scrape() : FORBIDDEN;
-          },
-  };
+  return authorize === undefined ? endpoint : authorizeEndpoints([endpoint], (req) => authorize(req))[0]!;
 }
