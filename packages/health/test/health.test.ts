@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { VirtualClock } from '@bulwark/core/testing';
-import { isBulwarkConfigError } from '@bulwark/core';
+import { BulwarkConfigError } from '@bulwark/core';
 import {
   aggregateStatus,
   createHealth,
@@ -303,14 +303,9 @@ describe('check runs', () => {
 
 describe('bad config', () => {
   const bad = (options: unknown, field: RegExp) => {
-    let error: unknown;
-    try {
-      createHealth(options as never);
-    } catch (e) {
-      error = e;
-    }
-    expect(isBulwarkConfigError(error)).toBe(true);
-    expect(String((error as Error).message)).toMatch(field);
+    const make = () => createHealth(options as never);
+    expect(make).toThrow(BulwarkConfigError);
+    expect(make).toThrow(field);
   };
   const yes = (): boolean => true;
   it.each([

@@ -78,6 +78,8 @@ describe('span events and attributes on the active span', () => {
   it('outside any span, or with traces off, nothing is recorded and nothing fails', async () => {
     exporter.reset();
     await expect(retry({ maxAttempts: 2, backoff: () => 0 }).execute(() => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    expect(trace.getActiveSpan()).toBeUndefined();
+    expect(exporter.getFinishedSpans()).toEqual([]); // no span was active, and Bulwark started none
     const off = instrument({ registry: false, tracer: false });
     telemetry.dispose();
     try {
