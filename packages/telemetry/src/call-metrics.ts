@@ -7,14 +7,24 @@ interface Sample {
   readonly metricName?: string;
 }
 
-/** What a registry needs of a metric: prom-client's own metric objects have the same members. */
-interface CollectedMetric {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'counter' | 'histogram';
-  readonly aggregator: 'sum';
-  get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' }>;
-  reset(): void;
+/** A metric as a registry reads it (prom-client's own metrics have the same members), backed by a collect function. */
+class CollectedMetric {
+  readonly aggregator = 'sum' as const;
+  constructor(
+    readonly owner: PolicyCallMetrics,
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    readonly collect: () => Sample[],
+  ) {}
+  get() {
+    const { name, help, type, aggregator } = this;
+    return Promise.resolve({ name, help, type, values: this.collect(), aggregator });
+  }
+  /** `registry.resetMetrics()`: both metrics share their series, so either resets both. */
+  reset(): void {
+    this.owner.reset();
+  }
 }
 
 interface Series {
@@ -53,38 +63,37 @@ export class PolicyCallMetrics {
 
   constructor(bounds: readonly number[]) {
     this.#bounds = bounds;
-    this.calls = {
-      name: 'bulwark_policy_calls_total',
-      help: 'Calls through a Bulwark policy, by outcome (success, error, rejected, timeout).',
-      type: 'counter',
-      aggregator: 'sum',
-      get: () => Promise.resolve(this.#exportCalls()),
-      reset: () => this.#reset(),
-    };
-    this.duration = {
-      name: 'bulwark_policy_duration_seconds',
-      help: 'Time spent in a Bulwark policy per call, including what it wraps.',
-      type: 'histogram',
-      aggregator: 'sum',
-      get: () => Promise.resolve(this.#exportDurations()),
-      reset: () => this.#reset(),
-    };
+    this.calls = new CollectedMetric(
+      this,
+      'bulwark_policy_calls_total',
+      'Calls through a Bulwark policy, by outcome (success, error, rejected, timeout).',
+      'counter',
+      () => this.#exportCalls(),
+    );
+    this.duration = new CollectedMetric(
+      this,
+      'bulwark_policy_duration_seconds',
+      'Time spent in a Bulwark policy per call, including what it wraps.',
+      'histogram',
+      () => this.#exportDurations(),
+    );
   }
 
   /** Registers both metrics in a registry (or finds the ones a previous instrumentation registered there). */
-  #reset(): void {
-    this.#byPolicy = new Map();
-    this.#bySource = new WeakMap();
-  }
-
   static in(registry: Registry, bounds: readonly number[]): PolicyCallMetrics {
-    const existing = registry.getSingleMetric('bulwark_policy_calls_total') as unknown as { owner?: PolicyCallMetrics } | undefined;
-    if (existing?.owner !== undefined) return existing.owner;
+    // Checked by shape, not instanceof: the ESM and CJS builds of this package may share one registry.
+    const existing = registry.getSingleMetric('bulwark_policy_calls_total') as { owner?: Partial<PolicyCallMetrics> } | undefined;
+    if (typeof existing?.owner?.record === 'function') return existing.owner as PolicyCallMetrics;
     const m = new PolicyCallMetrics(bounds);
-    Object.assign(m.calls, { owner: m });
     registry.registerMetric(m.calls as never);
     registry.registerMetric(m.duration as never);
     return m;
+  }
+
+  /** Forgets every series. */
+  reset(): void {
+    this.#byPolicy = new Map();
+    this.#bySource = new WeakMap();
   }
 
   /**
@@ -129,15 +138,15 @@ export class PolicyCallMetrics {
     for (const names of this.#byPolicy.values()) yield* names.values();
   }
 
-  #exportCalls() {
+  #exportCalls(): Sample[] {
     const values: Sample[] = [];
     for (const d of this.#all()) {
       for (const s of [...d.slots, ...d.outcomes.values()]) if (s !== undefined) values.push({ labels: { policy: s.policy, name: s.name, outcome: s.outcome }, value: s.calls });
     }
-    return { name: this.calls.name, help: this.calls.help, type: 'counter', values, aggregator: 'sum' as const };
+    return values;
   }
 
-  #exportDurations() {
+  #exportDurations(): Sample[] {
     const name = this.duration.name;
     const values: Sample[] = [];
     for (const d of this.#all()) {
@@ -151,6 +160,6 @@ export class PolicyCallMetrics {
       values.push({ labels, value: d.sum, metricName: `${name}_sum` });
       values.push({ labels, value: d.count, metricName: `${name}_count` });
     }
-    return { name, help: this.duration.help, type: 'histogram', values, aggregator: 'sum' as const };
+    return values;
   }
 }

@@ -176,6 +176,7 @@ describe('subscription lifecycle', () => {
     telemetry = instrument({ registry, include: ['rate-limiter'] });
     const other = instrument({ registry, include: ['rate-limiter'] });
     expect(other.metrics!.rateLimitDecisions).toBe(telemetry.metrics!.rateLimitDecisions);
+    expect(other.metrics!.policyCalls).toBe(telemetry.metrics!.policyCalls);
     other.dispose();
     await circuitBreaker({ name: 'x' }).execute(() => 1);
     rateLimiter({ name: 'only', limit: 5, windowMs: 1000 }).consume('k');
