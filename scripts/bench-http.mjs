@@ -44,11 +44,11 @@ export function startServer(framework, mode) {
   });
 }
 
-/** Server CPU microseconds so far (asks the server over stdin). */
+/** Server CPU microseconds so far, `{ user, system }` (asks the server over stdin). */
 export async function serverCpu(server) {
   server.child.stdin.write('cpu\n');
-  const line = await server.nextLine();
-  return Number(line.split(' ')[1]);
+  const [, user, system] = (await server.nextLine()).split(' ');
+  return { user: Number(user), system: Number(system) };
 }
 
 
@@ -76,7 +76,7 @@ async function load(url, seconds) {
 
 /**
  * Loads one server (bench/http-server.ts `<framework> <mode>`) at `path` for `seconds` after a 1 s warm-up;
- * returns requests/s and the server's CPU microseconds per request.
+ * returns requests/s and the server's CPU microseconds per request (in all, and in user space alone).
  */
 export async function throughput(framework, mode, seconds, path = '/') {
   const server = await startServer(framework, mode);
@@ -86,7 +86,9 @@ export async function throughput(framework, mode, seconds, path = '/') {
     const before = await serverCpu(server);
     const r = await load(url, seconds);
     const after = await serverCpu(server);
-    return { rps: r.rps, cpuPerRequest: (after - before) / r.total, non2xx: r.non2xx };
+    const user = (after.user - before.user) / r.total;
+    const system = (after.system - before.system) / r.total;
+    return { rps: r.rps, cpuPerRequest: user + system, userPerRequest: user, non2xx: r.non2xx };
   } finally {
     server.child.kill();
   }
@@ -96,8 +98,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Measures each mode once per round, rotating the order each round; the first mode is the floor. Returns, per mode,
- * the median req/s, the median of per-round paired ratios to the floor (by CPU per request and by req/s), and the
- * most non-2xx responses seen.
+ * the median req/s, the median of per-round paired ratios to the floor (by CPU per request, by user-space CPU per
+ * request, and by req/s), and the most non-2xx responses seen.
  */
 export async function compareModes(framework, modes, { rounds, seconds, path = '/' }) {
   const samples = Object.fromEntries(modes.map((m) => [m, []]));
@@ -113,6 +115,7 @@ export async function compareModes(framework, modes, { rounds, seconds, path = '
         rps: median(samples[m].map((s) => s.rps)),
         cpu: median(samples[m].map((s) => s.cpuPerRequest)),
         cpuRatio: median(samples[m].map((s, i) => floor[i].cpuPerRequest / s.cpuPerRequest)),
+        userRatio: median(samples[m].map((s, i) => floor[i].userPerRequest / s.userPerRequest)),
         rpsRatio: median(samples[m].map((s, i) => s.rps / floor[i].rps)),
         non2xx: Math.max(...samples[m].map((s) => s.non2xx)),
       },
