@@ -32,6 +32,15 @@ const swallow = (p: Promise<unknown>) => p.catch(() => 0);
 
 export const cases: Record<string, () => () => Promise<unknown>> = {
   'await (floor)': () => () => work(),
+  // The least any wrapper that records an async outcome can cost: one more reaction on the function's promise.
+  'await + one side reaction (observing the outcome)': () => {
+    const noop = (): void => {};
+    return () => {
+      const p = work();
+      p.then(noop, noop);
+      return p;
+    };
+  },
   'bulwark breaker (consecutive), success': () => {
     const b = circuitBreaker({ window: consecutive(5) });
     return () => b.execute(work);
