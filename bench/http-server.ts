@@ -1,7 +1,8 @@
 /**
- * A server for the adapter-overhead benchmark: `<framework> <bare|guard|handwritten|ratelimit|ratelimit-noheaders|anchor|livez…>`. `guard`
+ * A server for the adapter-overhead benchmark: `<framework> <bare|bare-again|guard|handwritten|ratelimit|ratelimit-noheaders|anchor|livez…>`. `guard`
  * mounts a no-op synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own no-op
- * middleware (the least any middleware costs there); `bare` mounts nothing. `ratelimit` mounts Bulwark's rate
+ * middleware (the least any middleware costs there); `bare` mounts nothing, and so does `bare-again` (an A/A
+ * control: how far two identical servers read apart in one run). `ratelimit` mounts Bulwark's rate
  * limiter (memory store, never limiting; `ratelimit-noheaders` without its response headers) and `anchor` the
  * framework's usual one (express-rate-limit,
  * @fastify/rate-limit, koa-ratelimit), both keyed by client IP with standard headers. Prints the port, then serves
