@@ -80,7 +80,7 @@ const lines = [
   'promise, timed with `await` as its callers must. The last two rows split a GCRA decision: reading the clock',
   `(${micro['clock read alone (performance.now)'].toFixed(0)} ns here, loop included) and the rest, timed with a clock that only counts ` +
     `(${micro['bulwark gcra, memory, 10k keys, counting clock'].toFixed(0)} ns: key lookup in lru-cache, the arithmetic, the decision object).`,
-  'A decision needs the time, and on this VM `clock_gettime` itself costs ~22 ns from C, so the ratio to',
+  'A decision needs the time, and `clock_gettime` itself cost ~22 ns from C on the VM measured on 2026-11-22, so the ratio to',
   "rate-limiter-flexible moves with how a machine's clock reads compare with its promise turns.",
   '',
   '## Memory per limited key, 1,000,000 keys',
