@@ -96,7 +96,7 @@ const lines = [
   '| case | ops/s |',
   '|---|---:|',
   `| raw \`INCR\` (floor) | ${redis.incr.toFixed(0)} |`,
-  `| Bulwark redisStore (GCRA; concurrent calls batched, 8 per script run) | ${redis.bulwark.toFixed(0)} |`,
+  `| Bulwark redisStore (GCRA; concurrent calls batched, 16 per script run) | ${redis.bulwark.toFixed(0)} |`,
   `| rate-limiter-flexible RateLimiterRedis | ${redis.rlf.toFixed(0)} |`,
   '',
   '## HTTP: a never-limiting rate limiter vs the bare framework',

@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
  * ARGV: op ('c' consume, 'p' peek, 'r' refund, 'x' reset), now in ms ('' = Redis TIME), cost, and the limits as
  *       one space-separated string of five numbers per limit: algorithm code, limit, windowMs, burst, blockMs (one
  *       argument instead of five per limit: encoding arguments is most of the client's cost per call).
- * Returns four integers per limit: allowed (1/0), remaining, resetMs and retryAfterMs in whole ms rounded up (-1:
- * never).
- * ARGV[1] = 'batch' runs several requests' calls in one script (see the end of the script).
+ * Returns, for consume and peek, four integers per limit: allowed (1/0), remaining, resetMs and retryAfterMs in
+ * whole ms rounded up (-1: never); for refund and reset, nothing.
+ * Batch: ARGV = 'batch' followed by several requests' four args, KEYS = their keys in order; the reply is their
+ * replies concatenated (see the end of the script).
  */
 export const RATE_LIMIT_SCRIPT = `
 -- Redis < 5 replicates scripts verbatim and refuses writes after TIME unless told to replicate effects.
@@ -159,64 +160,79 @@ local function clock()
   return redisNow
 end
 
--- One request's decision. KEYS and ARGV are this request's own (a batch passes each request its slice).
-local function decide(KEYS, ARGV)
-  local op = ARGV[1]
+-- Limit specs parsed once per script run: the calls of a batch almost always share one (parsing it was a third
+-- of a decision's time). A spec: the numbers, the limit count, each limit's state and penalty key positions, and
+-- how many keys a request has.
+local specs = {}
+local function specOf(text)
+  local spec = specs[text]
+  if spec then return spec end
+  local v = {}
+  for x in string.gmatch(text, '%S+') do v[#v + 1] = tonumber(x) end
+  local n = #v / 5
+  local stateAt, blockAt = {}, {}
+  local k = 0
+  for i = 1, n do
+    k = k + 1
+    stateAt[i] = k
+    if v[i * 5] > 0 then
+      k = k + 1
+      blockAt[i] = k
+    end
+  end
+  spec = { v = v, n = n, stateAt = stateAt, blockAt = blockAt, keys = k }
+  specs[text] = spec
+  return spec
+end
+
+-- One request: its keys are KEYS[ko + 1 ...] and its four args ARGV[ao + 1 ...] (a batch passes offsets rather
+-- than copies). Appends its reply to \`out\` and returns how many keys it used.
+local function decide(out, ko, ao)
+  local op = ARGV[ao + 1]
+  local spec = specOf(ARGV[ao + 4])
+  local v, n, stateAt, blockAt = spec.v, spec.n, spec.stateAt, spec.blockAt
   if op == 'x' then
-    for i = 1, #KEYS do redis.call('DEL', KEYS[i]) end
-    return {}
+    for i = 1, spec.keys do redis.call('DEL', KEYS[ko + i]) end
+    return spec.keys
   end
 
   local now
   -- With an app-supplied clock (tests), Redis TTLs run in real time while the decisions use that clock: keep keys a
   -- minute longer so they never vanish early. A state past its time decides exactly like a missing one.
   local slack = 0
-  if ARGV[2] == '' then
+  if ARGV[ao + 2] == '' then
     now = clock()
   else
-    now = tonumber(ARGV[2])
+    now = tonumber(ARGV[ao + 2])
     slack = 60000
   end
-  local cost = tonumber(ARGV[3])
-  local spec = {}
-  for v in string.gmatch(ARGV[4], '%S+') do spec[#spec + 1] = tonumber(v) end
-  local n = #spec / 5
-  -- Key positions: each limit has a state key, then a penalty key only if it has a penalty.
-  local stateKey, blockKey = {}, {}
-  local k = 1
-  for i = 1, n do
-    stateKey[i] = KEYS[k]
-    k = k + 1
-    if spec[i * 5] > 0 then
-      blockKey[i] = KEYS[k]
-      k = k + 1
-    end
-  end
+  local cost = tonumber(ARGV[ao + 3])
 
   if op == 'r' then
     for i = 1, n do
       local b = (i - 1) * 5
-      local code = spec[b + 1]
-      local has, s0, s1, s2 = parse(redis.call('GET', stateKey[i]))
+      local code = v[b + 1]
+      local key = KEYS[ko + stateAt[i]]
+      local has, s0, s1, s2 = parse(redis.call('GET', key))
       if has then
-        local n0, n1, n2, ttl = refund(code, spec[b + 2], spec[b + 3], spec[b + 4], s0, s1, s2, now, cost)
-        store(code, stateKey[i], n0, n1, n2, ttl, slack)
+        local n0, n1, n2, ttl = refund(code, v[b + 2], v[b + 3], v[b + 4], s0, s1, s2, now, cost)
+        store(code, key, n0, n1, n2, ttl, slack)
       end
     end
-    return {}
+    return spec.keys
   end
 
   local decided = {}
   local all = true
   for i = 1, n do
     local b = (i - 1) * 5
-    local code, blockMs = spec[b + 1], spec[b + 5]
-    local has, s0, s1, s2 = parse(redis.call('GET', stateKey[i]))
+    local code, blockMs = v[b + 1], v[b + 5]
+    local has, s0, s1, s2 = parse(redis.call('GET', KEYS[ko + stateAt[i]]))
     local allowed, remaining, resetMs, retry, n0, n1, n2, ttl =
-      evaluate(code, spec[b + 2], spec[b + 3], spec[b + 4], has, s0, s1, s2, now, cost)
+      evaluate(code, v[b + 2], v[b + 3], v[b + 4], has, s0, s1, s2, now, cost)
     local blocked = false
     if blockMs > 0 then
-      local untilMs = tonumber(redis.call('GET', blockKey[i]) or '')
+      local untilMs = tonumber(redis.call('GET', KEYS[ko + blockAt[i]]) or '')
       if untilMs and untilMs > now then
         allowed, remaining, retry, blocked = false, 0, max(retry, untilMs - now), true
       end
@@ -225,14 +241,13 @@ local function decide(KEYS, ARGV)
     decided[i] = { allowed, remaining, resetMs, retry, n0, n1, n2, ttl, code, blockMs, blocked }
   end
 
-  local out = {}
   for i = 1, n do
     local d = decided[i]
     if op == 'c' then
       if all then
-        store(d[9], stateKey[i], d[5], d[6], d[7], d[8], slack)
+        store(d[9], KEYS[ko + stateAt[i]], d[5], d[6], d[7], d[8], slack)
       elseif not d[1] and d[10] > 0 and not d[11] then
-        redis.call('SET', blockKey[i], fmt(now + d[10]), 'PX', ceil(d[10]) + slack)
+        redis.call('SET', KEYS[ko + blockAt[i]], fmt(now + d[10]), 'PX', ceil(d[10]) + slack)
         d[2] = 0
         d[4] = max(d[4], d[10])
       end
@@ -241,31 +256,23 @@ local function decide(KEYS, ARGV)
     if d[1] then allowedFlag = 1 end
     -- a limit that would have admitted a refused request reports its quota without it
     if d[1] and not all then d[2] = floor(d[2] + cost) end
-    out[#out + 1] = allowedFlag
-    out[#out + 1] = d[2]
-    out[#out + 1] = wholeMs(d[3])
-    out[#out + 1] = wholeMs(d[4])
+    local o = #out
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = allowedFlag, d[2], wholeMs(d[3]), wholeMs(d[4])
   end
-  return out
+  return spec.keys
 end
 
--- A batch: ARGV = 'batch', n, then (key count, arg count) per request, then every request's args in order;
--- KEYS = every request's keys in order. Returns one reply per request. Callers batch only on a standalone Redis,
--- where keys of different slots may meet in one script.
+-- A batch (callers batch only on a standalone Redis, where keys of different slots may meet in one script): ARGV
+-- = 'batch', then four args per request; KEYS = every request's keys in order. The reply is every request's, in
+-- order, in one flat array (nested arrays cost Redis more to send).
+local out = {}
 if ARGV[1] == 'batch' then
-  local n = tonumber(ARGV[2])
-  local replies = {}
-  local ki, ai = 1, 3 + 2 * n
-  for c = 1, n do
-    local nk, na = tonumber(ARGV[1 + 2 * c]), tonumber(ARGV[2 + 2 * c])
-    local k, a = {}, {}
-    for j = 1, nk do k[j] = KEYS[ki]; ki = ki + 1 end
-    for j = 1, na do a[j] = ARGV[ai]; ai = ai + 1 end
-    replies[c] = decide(k, a)
-  end
-  return replies
+  local ko = 0
+  for ao = 1, #ARGV - 1, 4 do ko = ko + decide(out, ko, ao) end
+else
+  decide(out, 0, 0)
 end
-return decide(KEYS, ARGV)
+return out
 `;
 
 /** SHA-1 of {@link RATE_LIMIT_SCRIPT}, for EVALSHA. */

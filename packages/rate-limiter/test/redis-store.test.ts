@@ -131,19 +131,69 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
     expect((await l.consume('k')).allowed).toBe(true);
   });
 
-  it('batches the calls of one tick: one script run per 8 calls, each decided as if alone', async () => {
+  it('batches the calls of one tick: one script run per 16 calls, each decided as if alone', async () => {
     const counting = countingClient();
     const l = rateLimiter({ limit: 10, windowMs: 60_000, store: redisStore({ client: counting, prefix: testPrefix() }) });
     const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => l.consume(`k${i % 4}`)));
-    expect(counting.runs).toBe(5);
+    expect(counting.runs).toBe(3); // 16 + 16 + 8
     for (let k = 0; k < 4; k++) {
       const mine = decisions.filter((_, i) => i % 4 === k);
       expect(mine.map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
     }
     const unbatched = rateLimiter({ limit: 10, windowMs: 60_000, store: redisStore({ client: counting, prefix: testPrefix(), batch: false }) });
     await Promise.all(Array.from({ length: 10 }, () => unbatched.consume('k')));
-    expect(counting.runs).toBe(15);
+    expect(counting.runs).toBe(13);
   });
+
+  it('decides a batch mixing limiters, key counts and operations exactly as the same calls one script each', async () => {
+    const callArb = fc.record({
+      limiter: fc.nat(),
+      key: fc.constantFrom('a', 'b'),
+      op: fc.constantFrom('consume', 'consume', 'consume', 'peek', 'refund', 'reset'),
+      cost: fc.integer({ min: 1, max: 3 }),
+    });
+    type Call = typeof callArb extends fc.Arbitrary<infer T> ? T : never;
+    await fc.assert(
+      fc.asyncProperty(
+        // each limiter one or two limits (penalties add a key per limit), so a batch's calls use 1–4 keys each
+        fc.array(fc.array(limitArb, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1_500 }), fc.array(callArb, { minLength: 1, maxLength: 40 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (shapes, ticks) => {
+          const clock = manualClock(1_000_000);
+          const counting = countingClient();
+          const build = (batch: boolean) => {
+            const store = redisStore({ client: batch ? counting : redis!, prefix: testPrefix(), time: 'limiter', blockCache: false, batch });
+            return shapes.map((limits, s) => {
+              const ls = limits.map((l, i) => rateLimiter({ ...limiterOptions(l), name: `s${s}l${i}`, store, clock }));
+              return ls.length === 1 ? ls[0]! : rateLimits(ls);
+            });
+          };
+          const batched = build(true);
+          const alone = build(false);
+          const call = (limiters: typeof batched, { limiter, key, op, cost }: Call) => {
+            const l = limiters[limiter % limiters.length]!;
+            if (op === 'consume') return l.consume(key, { cost });
+            if (op === 'peek') return l.peek(key, { cost });
+            return op === 'refund' ? l.refund(key, cost) : l.reset(key);
+          };
+          let runs = 0;
+          for (const [wait, calls] of ticks) {
+            clock.advance(wait);
+            // All calls of a tick at once: the batching store sends them as ceil(n / 16) script runs.
+            const a = await Promise.all(calls.map((c) => call(batched, c)));
+            const b = await Promise.all(calls.map((c) => call(alone, c)));
+            expect(a).toEqual(b);
+            runs += Math.ceil(calls.length / 16);
+            expect(counting.runs).toBe(runs);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 60_000);
 
   it('bad config is named', () => {
     const fields = (f: () => unknown) => {
