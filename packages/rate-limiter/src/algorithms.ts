@@ -70,7 +70,151 @@ export function evaluation(): Evaluation {
  * Decides a request of `cost` units at time `now` against a key's state (`has` false: the key has none) and
  * writes the outcome and the would-be new state into `out`.
  */
-export function evaluate(
+export type Evaluate = (
+  rule: LimitRule,
+  has: boolean,
+  s0: number,
+  s1: number,
+  s2: number,
+  now: number,
+  cost: number,
+  out: Evaluation,
+) => void;
+
+/**
+ * The {@link Evaluate} of an algorithm (by {@link LimitRule.code}). A store picks its limit's function once, so its
+ * hot path calls one small function V8 can inline (a single four-way function was too large to inline; splitting it
+ * saved ~4 ns, 5%, of a memory-store decision, measured 2026-12-03).
+ */
+export function evaluatorOf(code: number): Evaluate {
+  switch (code) {
+    case 1:
+      return gcra;
+    case 2:
+      return tokenBucket;
+    case 3:
+      return fixedWindow;
+    default:
+      return slidingWindow;
+  }
+}
+
+/**
+ * GCRA (redis-cell): each unit advances the theoretical arrival time by one emission interval; a request
+ * fits while the TAT stays within the burst tolerance of now.
+ */
+function gcra(
+  rule: LimitRule,
+  has: boolean,
+  s0: number,
+  _s1: number,
+  _s2: number,
+  now: number,
+  cost: number,
+  out: Evaluation,
+): void {
+  const interval = rule.windowMs / rule.limit;
+  const tolerance = interval * rule.burst;
+  const tat = has && s0 > now ? s0 : now;
+  const next = tat + interval * cost;
+  if (next - now <= tolerance + EPS_MS) {
+    out.allowed = true;
+    out.remaining = Math.max(0, Math.floor((tolerance - (next - now) + EPS_MS) / interval));
+    out.resetMs = next - now;
+    out.retryAfterMs = 0;
+    out.n0 = next;
+    out.ttlMs = next - now;
+  } else {
+    out.allowed = false;
+    out.remaining = Math.max(0, Math.floor((tolerance - (tat - now) + EPS_MS) / interval));
+    out.resetMs = tat - now;
+    out.retryAfterMs = cost > rule.burst ? Infinity : next - tolerance - now;
+    out.n0 = tat;
+    out.ttlMs = tat - now;
+  }
+}
+
+/**
+ * Token bucket, continuous refill of `limit` tokens per window up to `burst`. Rates are kept as ms per token
+ * (like GCRA's interval): whole-ms intervals then give exact times.
+ */
+function tokenBucket(
+  rule: LimitRule,
+  has: boolean,
+  s0: number,
+  s1: number,
+  _s2: number,
+  now: number,
+  cost: number,
+  out: Evaluation,
+): void {
+  const interval = rule.windowMs / rule.limit;
+  const burst = rule.burst;
+  let tokens = burst;
+  if (has) {
+    const elapsed = now > s1 ? now - s1 : 0;
+    tokens = Math.min(burst, s0 + elapsed / interval);
+  }
+  if (tokens + EPS_MS / interval >= cost) {
+    const left = tokens - cost;
+    out.allowed = true;
+    out.remaining = Math.max(0, Math.floor(left + EPS_MS / interval));
+    out.resetMs = (burst - left) * interval;
+    out.retryAfterMs = 0;
+    out.n0 = left;
+    out.ttlMs = (burst - left) * interval;
+  } else {
+    out.allowed = false;
+    out.remaining = Math.max(0, Math.floor(tokens + EPS_MS / interval));
+    out.resetMs = (burst - tokens) * interval;
+    out.retryAfterMs = cost > burst ? Infinity : (cost - tokens) * interval;
+    out.n0 = tokens;
+    out.ttlMs = (burst - tokens) * interval;
+  }
+  out.n1 = now;
+}
+
+/** Fixed window opened by the key's first request (no fleet-wide reset at round clock times). */
+function fixedWindow(
+  rule: LimitRule,
+  has: boolean,
+  s0: number,
+  s1: number,
+  _s2: number,
+  now: number,
+  cost: number,
+  out: Evaluation,
+): void {
+  const limit = rule.limit;
+  const windowMs = rule.windowMs;
+  let start = now;
+  let count = 0;
+  if (has && now < s0 + windowMs) {
+    start = s0;
+    count = s1;
+  }
+  const resetMs = start + windowMs - now;
+  out.n0 = start;
+  out.resetMs = resetMs;
+  out.ttlMs = resetMs;
+  if (count + cost <= limit + EPS_COUNT) {
+    out.allowed = true;
+    out.remaining = Math.max(0, Math.floor(limit - count - cost + EPS_COUNT));
+    out.retryAfterMs = 0;
+    out.n1 = count + cost;
+  } else {
+    out.allowed = false;
+    out.remaining = Math.max(0, Math.floor(limit - count + EPS_COUNT));
+    out.retryAfterMs = cost > limit ? Infinity : resetMs;
+    out.n1 = count;
+  }
+}
+
+/**
+ * Sliding-window counter (Cloudflare): the previous window's count, weighted by how much of it still
+ * overlaps the sliding window, plus the current window's count.
+ */
+function slidingWindow(
   rule: LimitRule,
   has: boolean,
   s0: number,
@@ -82,129 +226,45 @@ export function evaluate(
 ): void {
   const limit = rule.limit;
   const windowMs = rule.windowMs;
-  switch (rule.code) {
-    case 1: {
-      // GCRA (redis-cell): each unit advances the theoretical arrival time by one emission interval; a request
-      // fits while the TAT stays within the burst tolerance of now.
-      const interval = windowMs / limit;
-      const tolerance = interval * rule.burst;
-      const tat = has && s0 > now ? s0 : now;
-      const next = tat + interval * cost;
-      if (next - now <= tolerance + EPS_MS) {
-        out.allowed = true;
-        out.remaining = Math.max(0, Math.floor((tolerance - (next - now) + EPS_MS) / interval));
-        out.resetMs = next - now;
-        out.retryAfterMs = 0;
-        out.n0 = next;
-        out.ttlMs = next - now;
-      } else {
-        out.allowed = false;
-        out.remaining = Math.max(0, Math.floor((tolerance - (tat - now) + EPS_MS) / interval));
-        out.resetMs = tat - now;
-        out.retryAfterMs = cost > rule.burst ? Infinity : next - tolerance - now;
-        out.n0 = tat;
-        out.ttlMs = tat - now;
-      }
-      return;
-    }
-    case 2: {
-      // Token bucket, continuous refill of `limit` tokens per window up to `burst`. Rates are kept as ms per token
-      // (like GCRA's interval): whole-ms intervals then give exact times.
-      const interval = windowMs / limit;
-      const burst = rule.burst;
-      let tokens = burst;
-      if (has) {
-        const elapsed = now > s1 ? now - s1 : 0;
-        tokens = Math.min(burst, s0 + elapsed / interval);
-      }
-      if (tokens + EPS_MS / interval >= cost) {
-        const left = tokens - cost;
-        out.allowed = true;
-        out.remaining = Math.max(0, Math.floor(left + EPS_MS / interval));
-        out.resetMs = (burst - left) * interval;
-        out.retryAfterMs = 0;
-        out.n0 = left;
-        out.ttlMs = (burst - left) * interval;
-      } else {
-        out.allowed = false;
-        out.remaining = Math.max(0, Math.floor(tokens + EPS_MS / interval));
-        out.resetMs = (burst - tokens) * interval;
-        out.retryAfterMs = cost > burst ? Infinity : (cost - tokens) * interval;
-        out.n0 = tokens;
-        out.ttlMs = (burst - tokens) * interval;
-      }
-      out.n1 = now;
-      return;
-    }
-    case 3: {
-      // Fixed window opened by the key's first request (no fleet-wide reset at round clock times).
-      let start = now;
-      let count = 0;
-      if (has && now < s0 + windowMs) {
-        start = s0;
-        count = s1;
-      }
-      const resetMs = start + windowMs - now;
-      out.n0 = start;
-      out.resetMs = resetMs;
-      out.ttlMs = resetMs;
-      if (count + cost <= limit + EPS_COUNT) {
-        out.allowed = true;
-        out.remaining = Math.max(0, Math.floor(limit - count - cost + EPS_COUNT));
-        out.retryAfterMs = 0;
-        out.n1 = count + cost;
-      } else {
-        out.allowed = false;
-        out.remaining = Math.max(0, Math.floor(limit - count + EPS_COUNT));
-        out.retryAfterMs = cost > limit ? Infinity : resetMs;
-        out.n1 = count;
-      }
-      return;
-    }
-    default: {
-      // Sliding-window counter (Cloudflare): the previous window's count, weighted by how much of it still
-      // overlaps the sliding window, plus the current window's count.
-      let window = Math.floor(now / windowMs);
-      let prev = 0;
-      let cur = 0;
-      if (has) {
-        if (s0 >= window) {
-          window = s0; // the clock stepped back: stay in the stored window
-          prev = s1;
-          cur = s2;
-        } else if (s0 === window - 1) {
-          prev = s2;
-        }
-      }
-      const start = window * windowMs;
-      const elapsed = now > start ? now - start : 0;
-      const weight = 1 - elapsed / windowMs;
-      const estimate = prev * weight + cur;
-      out.n0 = window;
-      out.n1 = prev;
-      if (estimate + cost <= limit + EPS_COUNT) {
-        out.allowed = true;
-        out.remaining = Math.max(0, Math.floor(limit - estimate - cost + EPS_COUNT));
-        out.retryAfterMs = 0;
-        out.n2 = cur + cost;
-      } else {
-        out.allowed = false;
-        out.remaining = Math.max(0, Math.floor(limit - estimate + EPS_COUNT));
-        if (cost > limit) out.retryAfterMs = Infinity;
-        else if (cur + cost <= limit + EPS_COUNT) {
-          // Wait until enough of the previous window has slid out.
-          out.retryAfterMs = start + windowMs * (1 - (limit - cur - cost) / prev) - now;
-        } else {
-          // Wait for the next window, where this window's count is the one that slides out.
-          out.retryAfterMs = start + windowMs + windowMs * Math.max(0, 1 - (limit - cost) / cur) - now;
-        }
-        out.n2 = cur;
-      }
-      const last = out.n2 > 0 ? start + 2 * windowMs : prev > 0 ? start + windowMs : now;
-      out.resetMs = last - now;
-      out.ttlMs = last - now;
+  let window = Math.floor(now / windowMs);
+  let prev = 0;
+  let cur = 0;
+  if (has) {
+    if (s0 >= window) {
+      window = s0; // the clock stepped back: stay in the stored window
+      prev = s1;
+      cur = s2;
+    } else if (s0 === window - 1) {
+      prev = s2;
     }
   }
+  const start = window * windowMs;
+  const elapsed = now > start ? now - start : 0;
+  const weight = 1 - elapsed / windowMs;
+  const estimate = prev * weight + cur;
+  out.n0 = window;
+  out.n1 = prev;
+  if (estimate + cost <= limit + EPS_COUNT) {
+    out.allowed = true;
+    out.remaining = Math.max(0, Math.floor(limit - estimate - cost + EPS_COUNT));
+    out.retryAfterMs = 0;
+    out.n2 = cur + cost;
+  } else {
+    out.allowed = false;
+    out.remaining = Math.max(0, Math.floor(limit - estimate + EPS_COUNT));
+    if (cost > limit) out.retryAfterMs = Infinity;
+    else if (cur + cost <= limit + EPS_COUNT) {
+      // Wait until enough of the previous window has slid out.
+      out.retryAfterMs = start + windowMs * (1 - (limit - cur - cost) / prev) - now;
+    } else {
+      // Wait for the next window, where this window's count is the one that slides out.
+      out.retryAfterMs = start + windowMs + windowMs * Math.max(0, 1 - (limit - cost) / cur) - now;
+    }
+    out.n2 = cur;
+  }
+  const last = out.n2 > 0 ? start + 2 * windowMs : prev > 0 ? start + windowMs : now;
+  out.resetMs = last - now;
+  out.ttlMs = last - now;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { parseOptions } from '@bulwark/core';
-import { evaluate, evaluation, refund, type Evaluation, type LimitRule } from './algorithms.js';
+import { evaluation, evaluatorOf, refund, type Evaluate, type Evaluation, type LimitRule } from './algorithms.js';
 import { joinDecisions, toDecision, type Decision } from './decision.js';
 import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
 
@@ -31,6 +31,7 @@ class Table {
   /** Keys refused until a time, for limits with a penalty. */
   readonly blocks: LRUCache<string, number> | undefined;
   readonly #width: number;
+  readonly #evaluate: Evaluate;
   readonly #slots: Float64Array;
   readonly #free: Int32Array;
   #freeCount: number;
@@ -40,6 +41,7 @@ class Table {
     maxKeys: number,
   ) {
     this.#width = stateWidth[rule.code as 1 | 2 | 3 | 4];
+    this.#evaluate = evaluatorOf(rule.code);
     // One spare slot: a new key takes it before the cache evicts (and frees) its oldest key.
     const slots = maxKeys + 1;
     this.#slots = new Float64Array(slots * this.#width);
@@ -57,13 +59,13 @@ class Table {
 
   /** Evaluates a request into `e`, penalties included. */
   decide(key: string, slot: number | undefined, now: number, cost: number, e: Evaluation): void {
-    const rule = this.rule;
-    if (slot === undefined) evaluate(rule, false, 0, 0, 0, now, cost, e);
-    else {
-      const s = this.#slots;
-      const i = slot * this.#width;
-      evaluate(rule, true, s[i]!, this.#width > 1 ? s[i + 1]! : 0, this.#width > 2 ? s[i + 2]! : 0, now, cost, e);
-    }
+    // One call for known and new keys (one inlining site); a new key passes slot 0's numbers, which every algorithm
+    // ignores when `has` is false.
+    const has = slot !== undefined;
+    const s = this.#slots;
+    const width = this.#width;
+    const i = has ? slot * width : 0;
+    this.#evaluate(this.rule, has, s[i]!, width > 1 ? s[i + 1]! : 0, width > 2 ? s[i + 2]! : 0, now, cost, e);
     const blocks = this.blocks;
     if (blocks !== undefined) {
       const until = blocks.get(key);
