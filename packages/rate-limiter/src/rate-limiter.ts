@@ -67,6 +67,18 @@ export const limitNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:~/-]{1,100}$/, { message: 'use 1–100 of A–Z a–z 0–9 _ . : ~ / -' });
 
+/**
+ * Shortest time per unit for the algorithms that compute with it. Decisions tolerate 1 µs of floating-point error
+ * (`EPS_MS`), which must stay a small fraction of a unit; and Redis time in epoch ms has a resolution of ~0.24 µs.
+ * With 1e9 per minute (60 ns a unit) a burst admitted 16 extra, `remaining` exceeded the limit, and the Redis store
+ * stopped counting (`tat + interval` rounded back to `tat`).
+ */
+const MIN_INTERVAL_MS = 0.01;
+
+function isRateAlgorithm(algorithm: Algorithm | undefined): boolean {
+  return algorithm === undefined || algorithm === 'gcra' || algorithm === 'token-bucket';
+}
+
 const optionsSchema = z
   .object({
     algorithm: z.enum(['gcra', 'token-bucket', 'sliding-window', 'fixed-window']).optional(),
@@ -92,6 +104,13 @@ const optionsSchema = z
   .refine((o) => o.burst === undefined || o.algorithm === undefined || o.algorithm === 'gcra' || o.algorithm === 'token-bucket', {
     message: 'burst applies to the gcra and token-bucket algorithms only',
     path: ['burst'],
+  })
+  .refine((o) => !isRateAlgorithm(o.algorithm) || o.windowMs / o.limit >= MIN_INTERVAL_MS, {
+    message:
+      'gcra and token-bucket admit at most 100 units per ms of window (one per 10 µs; decisions are exact to the ' +
+      'microsecond and finer steps are lost in the arithmetic): count in bigger units (`cost`), or use fixed-window ' +
+      'or sliding-window',
+    path: ['limit'],
   });
 
 function defaultName(limit: number, windowMs: number): string {

@@ -105,6 +105,8 @@ describe('rateLimiter', () => {
     [{ limit: 10, windowMs: 1_000, blockMs: -5 }, 'blockMs'],
     [{ limit: 10, windowMs: 1_000, store: {} }, 'store'],
     [{ limit: 10, windowMs: 1_000, limt: 5 }, 'limt'],
+    [{ limit: 1e9, windowMs: 60_000 }, 'limit'], // 60 ns a unit: finer than decisions can count
+    [{ limit: 200, windowMs: 1, algorithm: 'token-bucket' }, 'limit'],
   ])('bad config %j names the field %s', (options, field) => {
     let error: unknown;
     try {
@@ -114,6 +116,16 @@ describe('rateLimiter', () => {
     }
     expect(isBulwarkConfigError(error)).toBe(true);
     expect((error as { issues: { field: string }[] }).issues.map((i) => i.field)).toContain(field);
+  });
+
+  it('gcra and token-bucket accept one unit per 10 µs at most; the window algorithms count any rate', () => {
+    const clock = manualClock();
+    const fastest = rateLimiter({ limit: 100, windowMs: 1, clock });
+    expect(fastest.consume('k', { cost: 100 })).toMatchObject({ allowed: true, remaining: 0 });
+    expect(fastest.consume('k').allowed).toBe(false);
+    const counted = rateLimiter({ algorithm: 'fixed-window', limit: 1e9, windowMs: 60_000, clock });
+    expect(counted.consume('k', { cost: 1e9 }).remaining).toBe(0);
+    expect(counted.consume('k').allowed).toBe(false);
   });
 
   it('two limiters may not share a name in one store (they would count each other): ERR_ERL_STORE_REUSE', () => {
