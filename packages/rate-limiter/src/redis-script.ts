@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 
 /**
  * One script decides every limit of a request atomically. It is a transcription of `algorithms.ts` (same
- * operations in the same order, so the same IEEE doubles), and numbers travel as `%.17g` strings, which
- * round-trip doubles exactly (Lua's own `tostring` keeps only 14 digits).
+ * operations in the same order, so the same IEEE doubles), and stored numbers are those doubles packed
+ * little-endian (`struct.pack('<d', …)`, 8 bytes each): exact, where Lua's own `tostring` keeps only 14 digits, and
+ * a quarter of the cost of `%.17g` text.
  *
  * KEYS: for each limit in order, its state key, then its penalty key if it has a penalty (blockMs > 0); all
  *       hash-tagged on the request key so they share one cluster slot.
@@ -23,7 +24,7 @@ local EPS_COUNT = 1e-9
 local INF = 1/0
 local floor, max, min, ceil = math.floor, math.max, math.min, math.ceil
 
-local function fmt(x) return string.format('%.17g', x) end
+local pack, unpack = struct.pack, struct.unpack
 
 -- Whole ms rounded up, as decision.ts roundUpMs does; -1 for never. Integer replies cost no formatting or parsing.
 local function wholeMs(x)
@@ -31,10 +32,17 @@ local function wholeMs(x)
   return max(0, ceil(x - EPS_MS))
 end
 
+-- A key's state: one, two or three packed doubles (by algorithm), or none.
 local function parse(v)
   if not v then return false, 0, 0, 0 end
-  local a, b, c = string.match(v, '^(%S+) ?(%S*) ?(%S*)$')
-  return true, tonumber(a), tonumber(b) or 0, tonumber(c) or 0
+  local len = #v
+  if len == 8 then return true, (unpack('<d', v)), 0, 0 end
+  if len == 16 then
+    local a, b = unpack('<dd', v)
+    return true, a, b, 0
+  end
+  local a, b, c = unpack('<ddd', v)
+  return true, a, b, c
 end
 
 local function evaluate(code, limit, windowMs, burst, has, s0, s1, s2, now, cost)
@@ -144,9 +152,9 @@ local function store(code, key, n0, n1, n2, ttl, slack)
     return
   end
   local value
-  if code == 1 then value = fmt(n0)
-  elseif code == 4 then value = fmt(n0) .. ' ' .. fmt(n1) .. ' ' .. fmt(n2)
-  else value = fmt(n0) .. ' ' .. fmt(n1) end
+  if code == 1 then value = pack('<d', n0)
+  elseif code == 4 then value = pack('<ddd', n0, n1, n2)
+  else value = pack('<dd', n0, n1) end
   redis.call('SET', key, value, 'PX', ceil(ttl) + slack)
 end
 
@@ -232,7 +240,8 @@ local function decide(out, ko, ao)
       evaluate(code, v[b + 2], v[b + 3], v[b + 4], has, s0, s1, s2, now, cost)
     local blocked = false
     if blockMs > 0 then
-      local untilMs = tonumber(redis.call('GET', KEYS[ko + blockAt[i]]) or '')
+      local raw = redis.call('GET', KEYS[ko + blockAt[i]])
+      local untilMs = raw and (unpack('<d', raw))
       if untilMs and untilMs > now then
         allowed, remaining, retry, blocked = false, 0, max(retry, untilMs - now), true
       end
@@ -247,7 +256,7 @@ local function decide(out, ko, ao)
       if all then
         store(d[9], KEYS[ko + stateAt[i]], d[5], d[6], d[7], d[8], slack)
       elseif not d[1] and d[10] > 0 and not d[11] then
-        redis.call('SET', KEYS[ko + blockAt[i]], fmt(now + d[10]), 'PX', ceil(d[10]) + slack)
+        redis.call('SET', KEYS[ko + blockAt[i]], pack('<d', now + d[10]), 'PX', ceil(d[10]) + slack)
         d[2] = 0
         d[4] = max(d[4], d[10])
       end
