@@ -1,12 +1,14 @@
 /**
- * A server for the adapter-overhead benchmark: `<framework> <bare|bare-again|guard|handwritten|ratelimit|ratelimit-noheaders|anchor|livez…>`. `guard`
- * mounts a no-op synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own no-op
- * middleware (the least any middleware costs there); `bare` mounts nothing, and so does `bare-again` (an A/A
- * control: how far two identical servers read apart in one run). `ratelimit` mounts Bulwark's rate
- * limiter (memory store, never limiting; `ratelimit-noheaders` without its response headers) and `anchor` the
- * framework's usual one (express-rate-limit,
- * @fastify/rate-limit, koa-ratelimit), both keyed by client IP with standard headers. Prints the port, then serves
- * until killed.
+ * A server for the adapter-overhead benchmark:
+ * `<framework> <bare|bare-again|guard|handwritten|ratelimit|ratelimit-noheaders|anchor|fields|bytes|livez…>`.
+ * `guard` mounts a no-op synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own
+ * no-op middleware (the least any middleware costs there); `bare` mounts nothing, and so does `bare-again` (an A/A
+ * control: how far two identical servers read apart in one run). `ratelimit` mounts Bulwark's rate limiter (memory
+ * store, never limiting; `ratelimit-noheaders` without its response headers) and `anchor` the framework's usual one
+ * (express-rate-limit, @fastify/rate-limit, koa-ratelimit), both keyed by client IP with standard headers. Two
+ * controls split the cost of those headers: `fields` sends the same two draft-10 fields from a hand-written
+ * middleware (a per-request value, as a limiter's), `bytes` sends no fields but a response longer by as many bytes
+ * as they take. Prints the port, then serves until killed.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -31,7 +33,7 @@ import { healthRoutes as healthKoa } from '@bulwark/health/koa';
 const [framework, mode] = process.argv.slice(2);
 const guard: Guard = () => NEXT;
 const body = { hello: 'world' };
-const LIMIT = 1e9; // never limiting: every request pays for a full decision and its headers
+const LIMIT = 1e6; // per minute, never reached in a run: every request pays for a full decision and its headers
 const limiter = () => rateLimiter({ limit: LIMIT, windowMs: 60_000 });
 // Health modes serve GET /livez: `livez` through Bulwark's endpoints with ten cached checks, `livez-bare` a
 // hand-written route answering "ok", `livez-bare-headers` the same with the probe's Cache-Control.
@@ -44,6 +46,18 @@ const health = () => {
   }));
   return createHealth({ checks });
 };
+// The two fields Bulwark's limiter sends here (its default policy name for LIMIT per 60 s), for the `fields` and
+// `bytes` controls. `remaining` counts down, so each value is built per request like the limiter's.
+const POLICY_FIELD = `"${LIMIT}-in-60s";q=${LIMIT};w=60`;
+let remaining = LIMIT;
+const rateLimitField = () => `"${LIMIT}-in-60s";r=${--remaining};t=1`;
+const fieldBytes = `ratelimit-policy: ${POLICY_FIELD}\r\nratelimit: ${rateLimitField()}\r\n`.length;
+// `{"hello":"world"}` plus `,"pad":"…"` (9 bytes of JSON around the padding), less the extra digit(s) the longer
+// body adds to Content-Length: the whole response is fieldBytes longer.
+const bodyLength = JSON.stringify(body).length;
+const lengthDigits = String(bodyLength + fieldBytes).length - String(bodyLength).length;
+const paddedBody = { ...body, pad: 'x'.repeat(fieldBytes - 9 - lengthDigits) };
+const replyBody = mode === 'bytes' ? paddedBody : body;
 const probeHeaders = { 'cache-control': 'no-store' };
 
 // The runner reads this process's CPU time around a measurement window (on stdin 'cpu'), because on a small
@@ -63,38 +77,59 @@ if (framework === 'express') {
   const app = express();
   if (mode === 'guard') app.use(toExpress(guard));
   if (mode === 'handwritten') app.use((_req, _res, next) => next());
+  if (mode === 'fields') {
+    app.use((_req, res, next) => {
+      res.setHeader('ratelimit-policy', POLICY_FIELD);
+      res.setHeader('ratelimit', rateLimitField());
+      next();
+    });
+  }
   if (mode === 'ratelimit') app.use(bulwarkExpress({ limiter: limiter() }));
   if (mode === 'ratelimit-noheaders') app.use(bulwarkExpress({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') app.use(expressRateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
   if (mode === 'livez') app.use(healthExpress(health()));
   if (mode === 'livez-bare') app.get('/livez', (_req, res) => void res.send('ok'));
   if (mode === 'livez-bare-headers') app.get('/livez', (_req, res) => void res.set(probeHeaders).send('ok'));
-  app.get('/', (_req, res) => void res.json(body));
+  app.get('/', (_req, res) => void res.json(replyBody));
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 } else if (framework === 'fastify') {
   const app = Fastify();
   if (mode === 'guard') await app.register(toFastify(guard, { name: 'bench-noop' }));
   if (mode === 'handwritten') app.addHook('onRequest', (_request, _reply, done) => done());
+  if (mode === 'fields') {
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('ratelimit-policy', POLICY_FIELD);
+      reply.header('ratelimit', rateLimitField());
+      done();
+    });
+  }
   if (mode === 'ratelimit') await app.register(bulwarkFastify({ limiter: limiter() }));
   if (mode === 'ratelimit-noheaders') await app.register(bulwarkFastify({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: 60_000 });
   if (mode === 'livez') await app.register(healthFastify(health()));
   if (mode === 'livez-bare') app.get('/livez', async () => 'ok');
   if (mode === 'livez-bare-headers') app.get('/livez', async (_request, reply) => reply.headers(probeHeaders).send('ok'));
-  app.get('/', async () => body);
+  app.get('/', async () => replyBody);
   await app.listen({ port: 0, host: '127.0.0.1' });
   console.log((app.server.address() as AddressInfo).port);
 } else {
   const app = new Koa();
   if (mode === 'guard') app.use(toKoa(guard));
   if (mode === 'handwritten') app.use((_ctx, next) => next());
+  if (mode === 'fields') {
+    app.use((ctx, next) => {
+      ctx.set('ratelimit-policy', POLICY_FIELD);
+      ctx.set('ratelimit', rateLimitField());
+      return next();
+    });
+  }
   if (mode === 'ratelimit') app.use(bulwarkKoa({ limiter: limiter() }));
   if (mode === 'ratelimit-noheaders') app.use(bulwarkKoa({ limiter: limiter(), headers: false }));
   if (mode === 'anchor') app.use(koaRateLimit({ driver: 'memory', db: new Map(), duration: 60_000, max: LIMIT, id: (ctx) => ctx.ip }));
   if (mode === 'livez') app.use(healthKoa(health()));
   app.use((ctx) => {
     if (ctx.path === '/livez' && mode === 'livez-bare-headers') ctx.set(probeHeaders);
-    ctx.body = ctx.path === '/livez' ? 'ok' : body;
+    ctx.body = ctx.path === '/livez' ? 'ok' : replyBody;
   });
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 }
