@@ -1,6 +1,6 @@
 /**
  * A server for the adapter-overhead benchmark:
- * `<framework> <bare|bare-again|guard|handwritten|ratelimit|ratelimit-noheaders|anchor|fields|bytes|livez…>`.
+ * `<framework> <bare|bare-again|guard|handwritten|ratelimit|ratelimit-noheaders|anchor|fields|bytes|spin<ns>|livez…>`.
  * `guard` mounts a no-op synchronous guard through the Bulwark adapter; `handwritten` mounts the framework's own
  * no-op middleware (the least any middleware costs there); `bare` mounts nothing, and so does `bare-again` (an A/A
  * control: how far two identical servers read apart in one run). `ratelimit` mounts Bulwark's rate limiter (memory
@@ -8,7 +8,8 @@
  * (express-rate-limit, @fastify/rate-limit, koa-ratelimit), both keyed by client IP with standard headers. Two
  * controls split the cost of those headers: `fields` sends the same two draft-10 fields from a hand-written
  * middleware (a per-request value, as a limiter's), `bytes` sends no fields but a response longer by as many bytes
- * as they take. Prints the port, then serves until killed.
+ * as they take. `spin300` runs a loop calibrated to ~300 ns per request, to read what a known amount of added
+ * work costs on this machine. Prints the port, then serves until killed.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -58,6 +59,19 @@ const bodyLength = JSON.stringify(body).length;
 const lengthDigits = String(bodyLength + fieldBytes).length - String(bodyLength).length;
 const paddedBody = { ...body, pad: 'x'.repeat(fieldBytes - 9 - lengthDigits) };
 const replyBody = mode === 'bytes' ? paddedBody : body;
+// `spin<ns>`: a dependent arithmetic loop, timed here once warm, run for about `ns` nanoseconds per request.
+let spinSink = 0;
+const spinLoop = (k: number): void => {
+  for (let i = 0; i < k; i++) spinSink = (spinSink * 31 + i) | 0;
+};
+const spin = ((): (() => void) | undefined => {
+  if (!mode?.startsWith('spin')) return undefined;
+  for (let r = 0; r < 5; r++) spinLoop(1e6);
+  const started = process.hrtime.bigint();
+  spinLoop(1e7);
+  const k = Math.round(Number(mode.slice(4)) / (Number(process.hrtime.bigint() - started) / 1e7));
+  return () => spinLoop(k);
+})();
 const probeHeaders = { 'cache-control': 'no-store' };
 
 // The runner reads this process's CPU time around a measurement window (on stdin 'cpu'), because on a small
@@ -77,6 +91,12 @@ if (framework === 'express') {
   const app = express();
   if (mode === 'guard') app.use(toExpress(guard));
   if (mode === 'handwritten') app.use((_req, _res, next) => next());
+  if (spin !== undefined) {
+    app.use((_req, _res, next) => {
+      spin();
+      next();
+    });
+  }
   if (mode === 'fields') {
     app.use((_req, res, next) => {
       res.setHeader('ratelimit-policy', POLICY_FIELD);
@@ -96,6 +116,12 @@ if (framework === 'express') {
   const app = Fastify();
   if (mode === 'guard') await app.register(toFastify(guard, { name: 'bench-noop' }));
   if (mode === 'handwritten') app.addHook('onRequest', (_request, _reply, done) => done());
+  if (spin !== undefined) {
+    app.addHook('onRequest', (_request, _reply, done) => {
+      spin();
+      done();
+    });
+  }
   if (mode === 'fields') {
     app.addHook('onRequest', (_request, reply, done) => {
       reply.header('ratelimit-policy', POLICY_FIELD);
@@ -116,6 +142,12 @@ if (framework === 'express') {
   const app = new Koa();
   if (mode === 'guard') app.use(toKoa(guard));
   if (mode === 'handwritten') app.use((_ctx, next) => next());
+  if (spin !== undefined) {
+    app.use((_ctx, next) => {
+      spin();
+      return next();
+    });
+  }
   if (mode === 'fields') {
     app.use((ctx, next) => {
       ctx.set('ratelimit-policy', POLICY_FIELD);
