@@ -75,6 +75,7 @@ export const limitNameSchema = z
  */
 const MIN_INTERVAL_MS = 0.01;
 
+/** The algorithms that compute with a time per unit (and take a `burst`); unset means the default, `gcra`. */
 function isRateAlgorithm(algorithm: Algorithm | undefined): boolean {
   return algorithm === undefined || algorithm === 'gcra' || algorithm === 'token-bucket';
 }
@@ -101,7 +102,7 @@ const optionsSchema = z
     clock: clockSchema.optional(),
   })
   .strict()
-  .refine((o) => o.burst === undefined || o.algorithm === undefined || o.algorithm === 'gcra' || o.algorithm === 'token-bucket', {
+  .refine((o) => o.burst === undefined || isRateAlgorithm(o.algorithm), {
     message: 'burst applies to the gcra and token-bucket algorithms only',
     path: ['burst'],
   })
