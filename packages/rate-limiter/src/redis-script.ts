@@ -24,7 +24,22 @@ local EPS_COUNT = 1e-9
 local INF = 1/0
 local floor, max, min, ceil = math.floor, math.max, math.min, math.ceil
 
+local tunpack = unpack
 local pack, unpack = struct.pack, struct.unpack
+
+-- Every key's value, read with one MGET per script run rather than one GET per key (each redis.call costs the
+-- script more than the GET itself), then kept current as the run writes, so a key that two calls of a batch share
+-- is read as the first left it.
+local values = {}
+do
+  local n = #KEYS
+  -- MGET in slices: unpack is bounded by Lua's C stack
+  for from = 1, n, 512 do
+    local to = min(n, from + 511)
+    local got = redis.call('MGET', tunpack(KEYS, from, to))
+    for i = from, to do values[KEYS[i]] = got[i - from + 1] end
+  end
+end
 
 -- Whole ms rounded up, as decision.ts roundUpMs does; -1 for never. Integer replies cost no formatting or parsing.
 local function wholeMs(x)
@@ -149,6 +164,7 @@ end
 local function store(code, key, n0, n1, n2, ttl, slack)
   if ttl <= 0 then
     redis.call('DEL', key)
+    values[key] = false
     return
   end
   local value
@@ -156,6 +172,7 @@ local function store(code, key, n0, n1, n2, ttl, slack)
   elseif code == 4 then value = pack('<ddd', n0, n1, n2)
   else value = pack('<dd', n0, n1) end
   redis.call('SET', key, value, 'PX', ceil(ttl) + slack)
+  values[key] = value
 end
 
 -- Redis time in ms, read once per script run (a script runs atomically, so one reading serves every decision).
@@ -193,6 +210,10 @@ local function specOf(text)
   return spec
 end
 
+-- Each limit's decision while a request's limits are decided, eleven slots a limit, reused by every request of a run
+-- (a table per limit per request was garbage the script paid to make and collect).
+local D = {}
+
 -- One request: its keys are KEYS[ko + 1 ...] and its four args ARGV[ao + 1 ...] (a batch passes offsets rather
 -- than copies). Appends its reply to \`out\` and returns how many keys it used.
 local function decide(out, ko, ao)
@@ -200,7 +221,10 @@ local function decide(out, ko, ao)
   local spec = specOf(ARGV[ao + 4])
   local v, n, stateAt, blockAt = spec.v, spec.n, spec.stateAt, spec.blockAt
   if op == 'x' then
-    for i = 1, spec.keys do redis.call('DEL', KEYS[ko + i]) end
+    for i = 1, spec.keys do
+      redis.call('DEL', KEYS[ko + i])
+      values[KEYS[ko + i]] = false
+    end
     return spec.keys
   end
 
@@ -221,7 +245,7 @@ local function decide(out, ko, ao)
       local b = (i - 1) * 5
       local code = v[b + 1]
       local key = KEYS[ko + stateAt[i]]
-      local has, s0, s1, s2 = parse(redis.call('GET', key))
+      local has, s0, s1, s2 = parse(values[key])
       if has then
         local n0, n1, n2, ttl = refund(code, v[b + 2], v[b + 3], v[b + 4], s0, s1, s2, now, cost)
         store(code, key, n0, n1, n2, ttl, slack)
@@ -230,43 +254,47 @@ local function decide(out, ko, ao)
     return spec.keys
   end
 
-  local decided = {}
   local all = true
   for i = 1, n do
     local b = (i - 1) * 5
     local code, blockMs = v[b + 1], v[b + 5]
-    local has, s0, s1, s2 = parse(redis.call('GET', KEYS[ko + stateAt[i]]))
+    local has, s0, s1, s2 = parse(values[KEYS[ko + stateAt[i]]])
     local allowed, remaining, resetMs, retry, n0, n1, n2, ttl =
       evaluate(code, v[b + 2], v[b + 3], v[b + 4], has, s0, s1, s2, now, cost)
     local blocked = false
     if blockMs > 0 then
-      local raw = redis.call('GET', KEYS[ko + blockAt[i]])
+      local raw = values[KEYS[ko + blockAt[i]]]
       local untilMs = raw and (unpack('<d', raw))
       if untilMs and untilMs > now then
         allowed, remaining, retry, blocked = false, 0, max(retry, untilMs - now), true
       end
     end
     if not allowed then all = false end
-    decided[i] = { allowed, remaining, resetMs, retry, n0, n1, n2, ttl, code, blockMs, blocked }
+    local d = (i - 1) * 11
+    D[d + 1], D[d + 2], D[d + 3], D[d + 4], D[d + 5], D[d + 6] = allowed, remaining, resetMs, retry, n0, n1
+    D[d + 7], D[d + 8], D[d + 9], D[d + 10], D[d + 11] = n2, ttl, code, blockMs, blocked
   end
 
   for i = 1, n do
-    local d = decided[i]
+    local d = (i - 1) * 11
+    local allowed, remaining, retry, blockMs = D[d + 1], D[d + 2], D[d + 4], D[d + 10]
     if op == 'c' then
       if all then
-        store(d[9], KEYS[ko + stateAt[i]], d[5], d[6], d[7], d[8], slack)
-      elseif not d[1] and d[10] > 0 and not d[11] then
-        redis.call('SET', KEYS[ko + blockAt[i]], pack('<d', now + d[10]), 'PX', ceil(d[10]) + slack)
-        d[2] = 0
-        d[4] = max(d[4], d[10])
+        store(D[d + 9], KEYS[ko + stateAt[i]], D[d + 5], D[d + 6], D[d + 7], D[d + 8], slack)
+      elseif not allowed and blockMs > 0 and not D[d + 11] then
+        local value = pack('<d', now + blockMs)
+        redis.call('SET', KEYS[ko + blockAt[i]], value, 'PX', ceil(blockMs) + slack)
+        values[KEYS[ko + blockAt[i]]] = value
+        remaining = 0
+        retry = max(retry, blockMs)
       end
     end
     local allowedFlag = 0
-    if d[1] then allowedFlag = 1 end
+    if allowed then allowedFlag = 1 end
     -- a limit that would have admitted a refused request reports its quota without it
-    if d[1] and not all then d[2] = floor(d[2] + cost) end
+    if allowed and not all then remaining = floor(remaining + cost) end
     local o = #out
-    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = allowedFlag, d[2], wholeMs(d[3]), wholeMs(d[4])
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = allowedFlag, remaining, wholeMs(D[d + 3]), wholeMs(retry)
   end
   return spec.keys
 end
