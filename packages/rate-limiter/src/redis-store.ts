@@ -11,7 +11,7 @@ import {
   type Unsubscribe,
 } from '@bulwark/core';
 import type { LimitRule } from './algorithms.js';
-import { joinDecisions, type Decision } from './decision.js';
+import { joinDecisions, roundUpMs, type Decision } from './decision.js';
 import { MemoryStore } from './memory-store.js';
 import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js';
 import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
@@ -124,8 +124,16 @@ type Operation = 'c' | 'p' | 'r' | 'x';
 const operationName = { c: 'consume', p: 'peek', r: 'refund', x: 'reset' } as const;
 
 interface BlockedEntry {
-  readonly until: number;
+  /** When Redis refused, on the limiter's clock. */
+  readonly at: number;
   readonly decision: Decision;
+}
+
+/** A refusal `elapsed` ms after it was decided: its waits shorter by that much, in whole ms rounded up as always. */
+function aged(d: Decision, elapsed: number): Decision {
+  const later = (ms: number): number => (ms === Infinity ? ms : roundUpMs(ms - elapsed));
+  const decisions = d.decisions?.map((x) => aged(x, elapsed));
+  return { ...d, resetMs: later(d.resetMs), retryAfterMs: later(d.retryAfterMs), ...(decisions && { decisions }) };
 }
 
 class RedisBinding implements LimitBinding<'async'> {
@@ -148,7 +156,8 @@ class RedisBinding implements LimitBinding<'async'> {
   consume(key: string, cost: number, now: number): Promise<Decision> {
     const blocked = this.#blocked?.get(key);
     if (blocked !== undefined) {
-      if (blocked.until > now) return Promise.resolve({ ...blocked.decision, retryAfterMs: blocked.until - now });
+      const elapsed = now - blocked.at;
+      if (elapsed < blocked.decision.retryAfterMs) return Promise.resolve(aged(blocked.decision, elapsed));
       this.#blocked!.delete(key);
     }
     return this.#decide('c', key, cost, now);
@@ -178,7 +187,7 @@ class RedisBinding implements LimitBinding<'async'> {
           return this.#failed(op, key, cost, now, error);
         }
         if (op === 'c' && !decision.allowed && this.#blocked !== undefined && decision.retryAfterMs < Infinity) {
-          this.#blocked.set(key, { until: now + decision.retryAfterMs, decision });
+          this.#blocked.set(key, { at: now, decision });
         }
         return decision;
       },

@@ -122,13 +122,34 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
     const first = await l.consume('k');
     expect(first.allowed).toBe(false);
     const before = counting.runs;
-    clock.advance(1_000);
+    clock.advance(999.5);
     const cached = await l.consume('k');
     expect(counting.runs).toBe(before);
-    expect(cached).toMatchObject({ allowed: false });
-    expect(cached.retryAfterMs).toBe(first.retryAfterMs - 1_000);
+    // the waits shrink with the time since Redis refused, still in whole ms rounded up
+    expect(cached).toMatchObject({ allowed: false, remaining: first.remaining });
+    expect(cached.retryAfterMs).toBe(first.retryAfterMs - 999);
+    expect(cached.resetMs).toBe(first.resetMs - 999);
     await l.reset('k');
     expect((await l.consume('k')).allowed).toBe(true);
+
+    // several limits: each limit's decision ages too
+    const store = redisStore({ client: counting, prefix: testPrefix() });
+    const both = rateLimits([
+      rateLimiter({ name: 'm', limit: 1, windowMs: 60_000, clock, store }),
+      rateLimiter({ name: 'h', limit: 100, windowMs: 3_600_000, clock, store }),
+    ]);
+    await both.consume('k');
+    const refused = await both.consume('k');
+    clock.advance(2_000.25);
+    const again = await both.consume('k');
+    expect(again.decisions!.map((d) => [d.allowed, d.resetMs, d.retryAfterMs])).toEqual(
+      refused.decisions!.map((d) => [d.allowed, d.resetMs - 2_000, d.allowed ? 0 : d.retryAfterMs - 2_000]),
+    );
+    // past its retry time the cache lets the request through to Redis again (whose clock has not moved here)
+    const runs = counting.runs;
+    clock.advance(refused.retryAfterMs);
+    await both.consume('k');
+    expect(counting.runs).toBe(runs + 1);
   });
 
   it('batches the calls of one tick: one script run per 16 calls, each decided as if alone', async () => {
