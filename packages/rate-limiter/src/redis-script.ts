@@ -160,19 +160,57 @@ local function refund(code, limit, windowMs, burst, s0, s1, s2, now, cost)
   end
 end
 
--- Writes a key's new state with its TTL (or deletes a state back at its initial value).
-local function store(code, key, n0, n1, n2, ttl, slack)
+-- TTLs. A key must live until its state is back at its initial value. With Redis time on Redis >= 7 (PXAT and
+-- KEEPTTL; older versions cannot be told apart from inside a script), a key expires at that moment rounded up to a
+-- whole second, and a write whose state needs no later second keeps the key's TTL: setting an expiry is about half
+-- of a write's cost to Redis, and a busy key then sets it once a second rather than on every request. A key lives at
+-- most a second longer than it must. Otherwise (and always with an app-supplied clock) the TTL is set on every write.
+local EXPIRY_GRID_MS = 1000
+local ON_GRID = (redis.REDIS_VERSION_NUM or 0) >= 0x070000
+
+-- The expiry on the grid for a state: the moment it is back at its initial value (the TTL \`evaluate\` gives, as an
+-- absolute time, from the state alone), rounded up to a whole second.
+local function gridExpiry(code, limit, windowMs, burst, s0, s1, s2)
+  local at
+  if code == 1 then at = s0
+  elseif code == 2 then at = s1 + (burst - s0) * (windowMs / limit)
+  elseif code == 3 then at = s0 + windowMs
+  elseif s2 > 0 then at = (s0 + 2) * windowMs
+  else at = (s0 + 1) * windowMs end
+  return ceil(at / EXPIRY_GRID_MS) * EXPIRY_GRID_MS
+end
+
+-- Writes a key's new state with its TTL (or deletes a state back at its initial value). \`v\`, \`b\`: the limit's
+-- numbers in its spec; \`was\`: the grid expiry of the key's current state (false: no state, or not on the grid) — the
+-- key's TTL reaches at least that far.
+local function store(v, b, key, n0, n1, n2, ttl, slack, was)
   if ttl <= 0 then
     redis.call('DEL', key)
     values[key] = false
     return
   end
+  local code = v[b + 1]
   local value
   if code == 1 then value = pack('<d', n0)
   elseif code == 4 then value = pack('<ddd', n0, n1, n2)
   else value = pack('<dd', n0, n1) end
-  redis.call('SET', key, value, 'PX', ceil(ttl) + slack)
+  if slack == 0 and ON_GRID then
+    local at = gridExpiry(code, v[b + 2], v[b + 3], v[b + 4], n0, n1, n2)
+    if was and at <= was then
+      redis.call('SET', key, value, 'KEEPTTL')
+    else
+      redis.call('SET', key, value, 'PXAT', at)
+    end
+  else
+    redis.call('SET', key, value, 'PX', ceil(ttl) + slack)
+  end
   values[key] = value
+end
+
+-- The grid expiry of a key's current state, or false.
+local function wasOf(has, v, b, s0, s1, s2, slack)
+  if has and slack == 0 and ON_GRID then return gridExpiry(v[b + 1], v[b + 2], v[b + 3], v[b + 4], s0, s1, s2) end
+  return false
 end
 
 -- Redis time in ms, read once per script run (a script runs atomically, so one reading serves every decision).
@@ -248,7 +286,7 @@ local function decide(out, ko, ao)
       local has, s0, s1, s2 = parse(values[key])
       if has then
         local n0, n1, n2, ttl = refund(code, v[b + 2], v[b + 3], v[b + 4], s0, s1, s2, now, cost)
-        store(code, key, n0, n1, n2, ttl, slack)
+        store(v, b, key, n0, n1, n2, ttl, slack, wasOf(true, v, b, s0, s1, s2, slack))
       end
     end
     return spec.keys
@@ -272,7 +310,7 @@ local function decide(out, ko, ao)
     if not allowed then all = false end
     local d = (i - 1) * 11
     D[d + 1], D[d + 2], D[d + 3], D[d + 4], D[d + 5], D[d + 6] = allowed, remaining, resetMs, retry, n0, n1
-    D[d + 7], D[d + 8], D[d + 9], D[d + 10], D[d + 11] = n2, ttl, code, blockMs, blocked
+    D[d + 7], D[d + 8], D[d + 9], D[d + 10], D[d + 11] = n2, ttl, wasOf(has, v, b, s0, s1, s2, slack), blockMs, blocked
   end
 
   for i = 1, n do
@@ -280,7 +318,7 @@ local function decide(out, ko, ao)
     local allowed, remaining, retry, blockMs = D[d + 1], D[d + 2], D[d + 4], D[d + 10]
     if op == 'c' then
       if all then
-        store(D[d + 9], KEYS[ko + stateAt[i]], D[d + 5], D[d + 6], D[d + 7], D[d + 8], slack)
+        store(v, (i - 1) * 5, KEYS[ko + stateAt[i]], D[d + 5], D[d + 6], D[d + 7], D[d + 8], slack, D[d + 9])
       elseif not allowed and blockMs > 0 and not D[d + 11] then
         local value = pack('<d', now + blockMs)
         redis.call('SET', KEYS[ko + blockAt[i]], value, 'PX', ceil(blockMs) + slack)

@@ -90,10 +90,44 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
     const key = `${prefix}{user-1}:api`;
     const ttl = await redis!.pttl(key);
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(1_500);
+    // the window's end rounded up to a whole second (see the next test)
+    expect(ttl).toBeLessThanOrEqual(1_500 + 1_000);
     await l.refund('user-1', 2);
     expect(await redis!.pttl(key)).toBeGreaterThan(0);
     expect((await l.peek('user-1')).remaining).toBe(3);
+  });
+
+  it('with Redis time, a key expires at the whole second after its state runs out, and keeps its TTL while no later one is needed', async () => {
+    const redisMs = async () => {
+      const [s, us] = await redis!.time();
+      return Number(s) * 1000 + Number(us) / 1000;
+    };
+    for (const algorithm of algorithms) {
+      const prefix = testPrefix();
+      const l = rateLimiter({ name: 'api', algorithm, limit: 10, windowMs: 10_000, store: redisStore({ client: redis!, prefix }) });
+      const key = `${prefix}{k}:api`;
+      for (let i = 0; i < 14; i++) {
+        const before = await redisMs();
+        const d = await l.consume('k', { cost: 1 + (i % 3) });
+        const after = await redisMs();
+        const expiresAt = Number(await redis!.call('PEXPIRETIME', key));
+        // the state needs the key until now + resetMs (resetMs is its TTL, rounded up to whole ms)
+        expect(expiresAt % 1_000, algorithm).toBe(0);
+        expect(expiresAt, algorithm).toBeGreaterThanOrEqual(Math.floor(before) + d.resetMs - 1);
+        expect(expiresAt, algorithm).toBeLessThanOrEqual(Math.ceil(after) + d.resetMs + 1_000);
+      }
+    }
+    // A refund needs an earlier expiry, never a later one: the key keeps its TTL (SET … KEEPTTL), where setting it
+    // afresh would move it 4 s earlier.
+    const prefix = testPrefix();
+    const l = rateLimiter({ name: 'api', limit: 10, windowMs: 10_000, store: redisStore({ client: redis!, prefix }) });
+    const key = `${prefix}{k}:api`;
+    await l.consume('k', { cost: 5 });
+    const expiresAt = Number(await redis!.call('PEXPIRETIME', key));
+    await l.refund('k', 4);
+    expect(Number(await redis!.call('PEXPIRETIME', key))).toBe(expiresAt);
+    await l.consume('k', { cost: 6 }); // now needs ~2 s more than the kept TTL gives: set afresh
+    expect(Number(await redis!.call('PEXPIRETIME', key))).toBeGreaterThan(expiresAt);
   });
 
   it('falls back to EVAL when the script cache was flushed (NOSCRIPT after a restart or failover)', async () => {
