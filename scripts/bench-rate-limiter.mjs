@@ -13,13 +13,19 @@ const rounds = quick ? 1 : 7;
 const node = (args) =>
   JSON.parse(execFileSync(process.execPath, [...args], { cwd: benchDir, encoding: 'utf8' }).trim().split('\n').at(-1));
 
-/** Runs each case once per round, interleaved; returns the median of each case's `field`. */
+/**
+ * Runs each case once per round, interleaved; returns the median of each case's `field`, and in `all[case]` the
+ * median of every field the case printed.
+ */
 function interleaved(cases, field) {
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (let r = 0; r < rounds; r++) for (const [k, args] of Object.entries(cases)) samples[k].push(node(args)[field]);
-  const out = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
+  for (let r = 0; r < rounds; r++) for (const [k, args] of Object.entries(cases)) samples[k].push(node(args));
+  const all = Object.fromEntries(
+    Object.entries(samples).map(([k, runs]) => [k, Object.fromEntries(Object.keys(runs[0]).map((f) => [f, median(runs.map((x) => x[f]))]))]),
+  );
+  const out = Object.fromEntries(Object.entries(all).map(([k, fields]) => [k, fields[field]]));
   for (const [k, v] of Object.entries(out)) console.log(`${k}: ${v.toFixed(1)} ${field}`);
-  return out;
+  return Object.assign(out, { all });
 }
 
 const memoryCases = [
@@ -67,6 +73,7 @@ for (const framework of (process.env.FRAMEWORKS ?? 'express,fastify,koa').split(
 }
 
 const x = (r) => `${r.toFixed(2)}×`;
+const us = (v) => `${v.toFixed(2)} µs`;
 const verdict = (ok) => (ok ? 'met' : '**not met**');
 const rlf = micro['rate-limiter-flexible RateLimiterMemory.consume, 10k keys'];
 const gcra = micro['bulwark gcra, memory, 10k keys'];
@@ -106,14 +113,18 @@ const lines = [
   '',
   '## Redis: decisions per second, 64 concurrent callers on one ioredis connection',
   '',
-  '| case | ops/s |',
-  '|---|---:|',
-  `| raw \`INCR\` (floor) | ${redis.incr.toFixed(0)} |`,
-  `| Bulwark redisStore (GCRA; concurrent calls batched, 16 per script run) | ${redis.bulwark.toFixed(0)} |`,
-  `| rate-limiter-flexible RateLimiterRedis | ${redis.rlf.toFixed(0)} |`,
+  '| case | ops/s | Redis CPU per op | client CPU per op |',
+  '|---|---:|---:|---:|',
+  ...[
+    ['raw `INCR` (floor)', 'incr'],
+    ['Bulwark redisStore (GCRA; concurrent calls batched, 16 per script run)', 'bulwark'],
+    ['rate-limiter-flexible RateLimiterRedis', 'rlf'],
+  ].map(([label, k]) => `| ${label} | ${redis[k].toFixed(0)} | ${us(redis.all[k].redisUs)} | ${us(redis.all[k].clientUs)} |`),
   '',
   'Limits of 1,000,000 per minute over 10,000 keys, never reached: every call is a full decision that writes its key',
-  '(Bulwark: GET, then SET with a millisecond TTL, inside the script; rate-limiter-flexible: its own script).',
+  '(Bulwark: one `MGET` for a script run\'s keys, then a `SET` per key that sets its TTL only when the key needs a later',
+  'whole second; rate-limiter-flexible: its own script). The CPU columns (Redis from `INFO cpu`, the client from',
+  '`process.cpuUsage()`) say which side bounds each rate: a side near one core\'s worth of CPU per second is the limit.',
   '',
   '## HTTP: a never-limiting rate limiter vs the bare framework',
   '',
