@@ -13,20 +13,19 @@ const rounds = quick ? 1 : 7;
 const node = (args) =>
   JSON.parse(execFileSync(process.execPath, [...args], { cwd: benchDir, encoding: 'utf8' }).trim().split('\n').at(-1));
 
-/**
- * Runs each case once per round, interleaved; returns the median of each case's `field`, and in `all[case]` the
- * median of every field the case printed.
- */
-function interleaved(cases, field) {
+/** Runs each case once per round, interleaved; returns, per case, the median of every field it printed. */
+function interleaved(cases) {
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) for (const [k, args] of Object.entries(cases)) samples[k].push(node(args));
-  const all = Object.fromEntries(
+  const medians = Object.fromEntries(
     Object.entries(samples).map(([k, runs]) => [k, Object.fromEntries(Object.keys(runs[0]).map((f) => [f, median(runs.map((x) => x[f]))]))]),
   );
-  const out = Object.fromEntries(Object.entries(all).map(([k, fields]) => [k, fields[field]]));
-  for (const [k, v] of Object.entries(out)) console.log(`${k}: ${v.toFixed(1)} ${field}`);
-  return Object.assign(out, { all });
+  for (const [k, fields] of Object.entries(medians)) console.log(`${k}: ${JSON.stringify(fields)}`);
+  return medians;
 }
+
+/** One field of {@link interleaved}'s medians, per case. */
+const field = (medians, name) => Object.fromEntries(Object.entries(medians).map(([k, fields]) => [k, fields[name]]));
 
 const memoryCases = [
   'bulwark gcra, memory, 10k keys',
@@ -37,18 +36,19 @@ const memoryCases = [
   'clock read alone (performance.now)',
   'bulwark gcra, memory, 10k keys, counting clock',
 ];
-const micro = interleaved(
-  Object.fromEntries(memoryCases.map((c) => [c, ['--import', 'tsx', 'run-case.ts', 'ratelimit', c]])),
+const micro = field(
+  interleaved(Object.fromEntries(memoryCases.map((c) => [c, ['--import', 'tsx', 'run-case.ts', 'ratelimit', c]]))),
   'ns',
 );
-const heap = interleaved(
-  Object.fromEntries(['map', 'bulwark', 'rlf'].map((k) => [k, ['--expose-gc', '--import', 'tsx', 'heap.ts', k]])),
+const heap = field(
+  interleaved(Object.fromEntries(['map', 'bulwark', 'rlf'].map((k) => [k, ['--expose-gc', '--import', 'tsx', 'heap.ts', k]]))),
   'bytesPerKey',
 );
-const redis = interleaved(
+// ops per second, and Redis's and the client's CPU per op
+const redisRuns = interleaved(
   Object.fromEntries(['incr', 'bulwark', 'rlf'].map((k) => [k, ['--import', 'tsx', 'redis-throughput.ts', k, quick ? '2' : '4']])),
-  'ops',
 );
+const redis = field(redisRuns, 'ops');
 
 const seconds = quick ? 2 : 4;
 // `bare-again` is a second, identical bare server: its ratio shows how far two equal sides read apart in this run.
@@ -119,7 +119,7 @@ const lines = [
     ['raw `INCR` (floor)', 'incr'],
     ['Bulwark redisStore (GCRA; concurrent calls batched, 16 per script run)', 'bulwark'],
     ['rate-limiter-flexible RateLimiterRedis', 'rlf'],
-  ].map(([label, k]) => `| ${label} | ${redis[k].toFixed(0)} | ${us(redis.all[k].redisUs)} | ${us(redis.all[k].clientUs)} |`),
+  ].map(([label, k]) => `| ${label} | ${redis[k].toFixed(0)} | ${us(redisRuns[k].redisUs)} | ${us(redisRuns[k].clientUs)} |`),
   '',
   'Limits of 1,000,000 per minute over 10,000 keys, never reached: every call is a full decision that writes its key',
   '(Bulwark: one `MGET` for a script run\'s keys, then a `SET` per key that sets its TTL only when the key needs a later',
