@@ -29,10 +29,22 @@ function resetSeconds(d: Decision): number | undefined {
   return ms === Infinity ? undefined : delaySeconds(ms);
 }
 
-function draft10Item(d: Decision): string {
+/**
+ * The `RateLimit` item of a decision. Its `"name";r=` prefix is built once per rule: this runs on every request,
+ * and each part of the template is one more string concatenation.
+ */
+function draft10Item(prefix: string, d: Decision): string {
   const t = resetSeconds(d);
   // Policy names are restricted to a token-like alphabet at construction, so no sf-string escaping is needed.
-  return t === undefined ? `"${d.policy}";r=${d.remaining}` : `"${d.policy}";r=${d.remaining};t=${t}`;
+  return t === undefined ? `${prefix}${d.remaining}` : `${prefix}${d.remaining};t=${t}`;
+}
+
+function draft10Field(prefixes: readonly string[], d: Decision): string {
+  const all = d.decisions;
+  if (all === undefined) return draft10Item(prefixes[0]!, d);
+  let field = draft10Item(prefixes[0]!, all[0]!);
+  for (let i = 1; i < all.length; i++) field += `, ${draft10Item(prefixes[i]!, all[i]!)}`;
+  return field;
 }
 
 /**
@@ -46,10 +58,9 @@ export function headerWriter(
   if (kind === false) return undefined;
   if (kind === 'draft-10') {
     const policy = rules.map((r) => `"${r.name}";q=${r.limit}${windowParam(r.windowMs)}`).join(', ');
-    return (d) => ({
-      'ratelimit-policy': policy,
-      ratelimit: d.decisions === undefined ? draft10Item(d) : d.decisions.map(draft10Item).join(', '),
-    });
+    // A limiter's decisions come in the order of its rules.
+    const prefixes = rules.map((r) => `"${r.name}";r=`);
+    return (d) => ({ 'ratelimit-policy': policy, ratelimit: draft10Field(prefixes, d) });
   }
   if (kind === 'draft-6') {
     const policy = rules.map((r) => `${r.limit}${windowParam(r.windowMs)}`).join(', ');

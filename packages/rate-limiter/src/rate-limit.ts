@@ -142,6 +142,13 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
   const onLimited = options.onLimited;
   const countIf = options.countIf;
   const stateKey = o.stateKey ?? 'rateLimit';
+  // The default key as a plain literal: a computed key costs a keyed store per request.
+  const stateOf =
+    stateKey === false
+      ? () => undefined
+      : stateKey === 'rateLimit'
+        ? (d: Decision) => ({ rateLimit: d })
+        : (d: Decision) => ({ [stateKey]: d });
 
   const decide = (req: RequestView, key: string, cost: number, d: Decision): Outcome => {
     const headers = writeHeaders?.(d);
@@ -154,7 +161,7 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
     return {
       kind: 'next',
       headers,
-      state: stateKey === false ? undefined : { [stateKey]: d },
+      state: stateOf(d),
       after:
         countIf === undefined
           ? undefined

@@ -6,6 +6,7 @@ import * as expressAdapter from '@bulwark/rate-limiter/express';
 import * as fastifyAdapter from '@bulwark/rate-limiter/fastify';
 import * as koaAdapter from '@bulwark/rate-limiter/koa';
 import { redisStore } from '@bulwark/rate-limiter/redis';
+import type { Outcome } from '@bulwark/http';
 import { frameworks, serve, type Framework, type TestServer } from '@bulwark/test-servers';
 import { manualClock } from './reference.js';
 
@@ -79,6 +80,18 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
     expect((await fetch(`${s.url}/fail`)).status).toBe(500);
     expect((await fetch(`${s.url}/fail`)).status).toBe(500);
     await expect.poll(async () => (await fetch(`${s.url}/echo`)).status).toBe(429);
+  });
+
+  it('stateKey names where the decision goes, or turns it off', () => {
+    const view = { method: 'GET', path: '/', url: '/', header: () => undefined, ip: '192.0.2.1', raw: {}, route: undefined };
+    const stateOf = (stateKey?: string | false) => {
+      const guard = rateLimitGuard({ limiter: rateLimiter({ limit: 5, windowMs: 60_000 }), stateKey });
+      const outcome = guard(view) as Outcome;
+      return { keys: guard.stateKeys, state: outcome.kind === 'next' ? outcome.state : 'refused' };
+    };
+    expect(stateOf()).toEqual({ keys: ['rateLimit'], state: { rateLimit: expect.objectContaining({ allowed: true, remaining: 4 }) } });
+    expect(stateOf('quota')).toEqual({ keys: ['quota'], state: { quota: expect.objectContaining({ allowed: true, remaining: 4 }) } });
+    expect(stateOf(false)).toEqual({ keys: [], state: undefined });
   });
 
   it('several limits: one item per limit in each field; refused by the tighter one', async () => {
