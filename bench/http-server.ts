@@ -11,6 +11,7 @@
  * as they take. `spin300` runs a loop calibrated to ~300 ns per request, to read what a known amount of added
  * work costs on this machine. Prints the port, then serves until killed.
  */
+import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
@@ -84,7 +85,13 @@ process.stdin.on('data', (line: string) => {
     console.log(`cpu ${user} ${system}`);
   }
   if (line.trim() === 'exit') process.exit(0); // a clean exit, so --cpu-prof can write its profile
-
+  // Under valgrind's callgrind (scripts/bench-http-instructions.mjs): zero the counts, or dump them under a label.
+  const [command, label] = line.trim().split(' ');
+  if (command === 'cg-zero' || command === 'cg-dump') {
+    const args = command === 'cg-zero' ? ['-z'] : [`--dump=${label ?? 'dump'}`];
+    execFileSync('callgrind_control', [...args, String(process.pid)], { stdio: 'ignore' });
+    console.log(command);
+  }
 });
 
 if (framework === 'express') {
