@@ -11,13 +11,12 @@
 //
 // Usage: node scripts/bench-http-instructions.mjs [--quick]   (FRAMEWORKS=koa MODES=bare,ratelimit to narrow)
 // Prints one JSON line per framework; importable as `instructionsPerRequest`.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const benchDir = new URL('../bench/', import.meta.url).pathname;
+import { startServer } from './bench-http.mjs';
 
 /** True when valgrind (with callgrind_control) is installed. */
 export function hasCallgrind() {
@@ -30,38 +29,14 @@ export function hasCallgrind() {
 }
 
 function startCounted(framework, mode, outFile) {
-  const child = spawn(
-    'valgrind',
-    ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded', '--import', 'tsx', 'http-server.ts', framework, mode],
-    { cwd: benchDir, stdio: ['pipe', 'pipe', 'ignore'] },
-  );
-  child.stdout.setEncoding('utf8');
-  const lines = [];
-  let waiting;
-  let exited;
-  child.once('exit', (code) => {
-    exited = new Error(`${framework} ${mode} server exited ${code}`);
-    waiting?.();
-  });
-  child.stdout.on('data', (chunk) => {
-    lines.push(...chunk.trim().split('\n'));
-    waiting?.();
-  });
-  const nextLine = () =>
-    new Promise((resolve, reject) => {
-      const take = () => {
-        waiting = undefined;
-        if (lines.length > 0) resolve(lines.shift());
-        else if (exited !== undefined) reject(exited);
-        else waiting = take;
-      };
-      take();
-    });
-  const command = (line) => {
-    child.stdin.write(`${line}\n`);
-    return nextLine();
-  };
-  return nextLine().then((port) => ({ port: Number(port), child, command }));
+  const launcher = ['valgrind', '-q', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${outFile}`];
+  return startServer(framework, mode, { launcher, nodeArgs: ['--single-threaded'] }).then((server) => ({
+    ...server,
+    command: (line) => {
+      server.child.stdin.write(`${line}\n`);
+      return server.nextLine();
+    },
+  }));
 }
 
 /** `count` GET / requests over `connections` keep-alive connections, one at a time on each. */

@@ -20,28 +20,39 @@ function hasTaskset() {
 }
 if (pin) execFileSync('taskset', ['-p', '-c', `0-${cores - 2}`, String(process.pid)], { stdio: 'ignore' });
 
-export function startServer(framework, mode) {
-  const command = ['--import', 'tsx', 'http-server.ts', framework, mode];
+/**
+ * Starts bench/http-server.ts as `node <nodeArgs> … <framework> <mode>`, under `launcher` when given (a command
+ * line that runs the rest, as valgrind does), pinned to the last core when the machine has two or more.
+ */
+export function startServer(framework, mode, { launcher = [], nodeArgs = [] } = {}) {
+  const command = [...launcher, process.execPath, ...nodeArgs, '--import', 'tsx', 'http-server.ts', framework, mode];
   const stdio = ['pipe', 'pipe', 'inherit'];
   const child = pin
-    ? spawn('taskset', ['-c', String(cores - 1), process.execPath, ...command], { cwd: benchDir, stdio })
-    : spawn(process.execPath, command, { cwd: benchDir, stdio });
+    ? spawn('taskset', ['-c', String(cores - 1), ...command], { cwd: benchDir, stdio })
+    : spawn(command[0], command.slice(1), { cwd: benchDir, stdio });
   child.stdout.setEncoding('utf8');
   const lines = [];
   let waiting;
+  let exited; // once the server is gone, every line still awaited fails instead of hanging the run
+  child.once('exit', (code) => {
+    exited = new Error(`${framework} ${mode} server exited ${code}`);
+    waiting?.();
+  });
   child.stdout.on('data', (chunk) => {
     lines.push(...chunk.trim().split('\n'));
     waiting?.();
   });
   const nextLine = () =>
-    new Promise((resolve) => {
-      const take = () => (lines.length ? resolve(lines.shift()) : (waiting = take));
+    new Promise((resolve, reject) => {
+      const take = () => {
+        waiting = undefined;
+        if (lines.length > 0) resolve(lines.shift());
+        else if (exited !== undefined) reject(exited);
+        else waiting = take;
+      };
       take();
     });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-    nextLine().then((port) => resolve({ port: Number(port), child, nextLine }));
-  });
+  return nextLine().then((port) => ({ port: Number(port), child, nextLine }));
 }
 
 /** Server CPU microseconds so far, `{ user, system }` (asks the server over stdin). */
