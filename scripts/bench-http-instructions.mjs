@@ -5,7 +5,9 @@
 // 0.92–1.05x apart by CPU time). What they leave out: the kernel's work (the same syscalls per request on both sides,
 // and a few more bytes to copy for the headers) and how fast each instruction runs (memory stalls).
 //
-// Method: V8 runs --single-threaded (compilation on the main thread too, so none of it hides in other threads);
+// Method: V8 runs --single-threaded (compilation on the main thread too, so none of it hides in other threads) and
+// --no-memory-reducer (its full GCs are scheduled by wall time, which valgrind stretches ~50x, so they landed in every
+// round of some runs: one Fastify server read 104k instructions a request against 67-70k in five other runs);
 // after a warm-up, rounds of N and 3N requests are counted; per request = (least 3N count − least N count) / 2N,
 // which cancels the fixed cost of the zero/dump commands and a compilation that lands in some round.
 //
@@ -30,7 +32,7 @@ export function hasCallgrind() {
 
 function startCounted(framework, mode, outFile) {
   const launcher = ['valgrind', '-q', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${outFile}`];
-  return startServer(framework, mode, { launcher, nodeArgs: ['--single-threaded'] }).then((server) => ({
+  return startServer(framework, mode, { launcher, nodeArgs: ['--single-threaded', '--no-memory-reducer', ...(process.env.CG_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] }).then((server) => ({
     ...server,
     command: (line) => {
       server.child.stdin.write(`${line}\n`);
@@ -77,14 +79,32 @@ function dumpCounts(dir) {
 }
 
 /**
+ * Drives chunks of requests until one costs within 3% of the one before (at most 20): V8 tiers code up by how often
+ * it runs, and a server with more code on its path (Fastify with a limiter sending headers) was still compiling after
+ * 10,000 requests, which counted it at twice its settled cost.
+ */
+async function warmUp(server, dir, chunk) {
+  await drive(server.port, chunk, 4);
+  let previous;
+  for (let i = 0; i < 20; i++) {
+    await server.command('cg-zero');
+    await drive(server.port, chunk, 4);
+    await server.command(`cg-dump warm-${i}`);
+    const count = dumpCounts(dir)[`warm-${i}`];
+    if (previous !== undefined && Math.abs(count - previous) <= 0.03 * previous) return;
+    previous = count;
+  }
+}
+
+/**
  * Counts one server's instructions per request. Returns `{ perRequest, spread }`: spread is how far the second-least
  * count of each size is from the least, per request — the measurement's own noise.
  */
-export async function instructionsPerRequest(framework, mode, { requests = 2_000, warmup = 10_000, rounds = 3 } = {}) {
+export async function instructionsPerRequest(framework, mode, { requests = 2_000, warmup = 5_000, rounds = 3 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-cg-'));
   const server = await startCounted(framework, mode, join(dir, 'out'));
   try {
-    await drive(server.port, warmup, 4);
+    await warmUp(server, dir, warmup);
     for (let r = 0; r < rounds; r++) {
       for (const n of [requests, 3 * requests]) {
         await server.command('cg-zero');
@@ -114,7 +134,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(0);
   }
   const quick = process.argv.includes('--quick');
-  const options = quick ? { requests: 1_000, warmup: 5_000, rounds: 2 } : {};
+  const options = quick ? { requests: 1_000, warmup: 2_000, rounds: 2 } : {};
   const modes = (process.env.MODES ?? 'bare,fields,ratelimit,ratelimit-noheaders,anchor').split(',');
   for (const framework of (process.env.FRAMEWORKS ?? 'express,fastify,koa').split(',')) {
     const results = {};
