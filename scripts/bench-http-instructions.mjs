@@ -32,7 +32,9 @@ export function hasCallgrind() {
 
 function startCounted(framework, mode, outFile) {
   const launcher = ['valgrind', '-q', '--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${outFile}`];
-  return startServer(framework, mode, { launcher, nodeArgs: ['--single-threaded', '--no-memory-reducer', ...(process.env.CG_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] }).then((server) => ({
+  const extra = process.env.CG_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = ['--single-threaded', '--no-memory-reducer', ...extra];
+  return startServer(framework, mode, { launcher, nodeArgs }).then((server) => ({
     ...server,
     command: (line) => {
       server.child.stdin.write(`${line}\n`);
@@ -96,8 +98,11 @@ async function warmUp(server, dir, chunk) {
   }
 }
 
+/** Fewer, smaller rounds for a smoke run (`--quick`). */
+export const quickOptions = { requests: 1_000, warmup: 2_000, rounds: 2 };
+
 /**
- * Counts one server's instructions per request. Returns `{ perRequest, spread }`: spread is how far the second-least
+ * Counts one server's instructions per request (`warmup`: the size of each warm-up chunk). Returns `{ perRequest, spread }`: spread is how far the second-least
  * count of each size is from the least, per request — the measurement's own noise.
  */
 export async function instructionsPerRequest(framework, mode, { requests = 2_000, warmup = 5_000, rounds = 3 } = {}) {
@@ -134,7 +139,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(0);
   }
   const quick = process.argv.includes('--quick');
-  const options = quick ? { requests: 1_000, warmup: 2_000, rounds: 2 } : {};
+  const options = quick ? quickOptions : {};
   const modes = (process.env.MODES ?? 'bare,fields,ratelimit,ratelimit-noheaders,anchor').split(',');
   for (const framework of (process.env.FRAMEWORKS ?? 'express,fastify,koa').split(',')) {
     const results = {};

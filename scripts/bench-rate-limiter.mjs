@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { compareModes, cores, httpMethod, startServer } from './bench-http.mjs';
-import { hasCallgrind, instructionsPerRequest } from './bench-http-instructions.mjs';
+import { hasCallgrind, instructionsPerRequest, quickOptions } from './bench-http-instructions.mjs';
 
 const benchDir = new URL('../bench/', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
@@ -86,8 +86,7 @@ const instructions =
           frameworks.map(async (framework) => {
             const counts = {};
             for (const mode of instructionModes) {
-              const options = quick ? { requests: 1_000, warmup: 2_000, rounds: 2 } : {};
-              counts[mode] = (await instructionsPerRequest(framework, mode, options)).perRequest;
+              counts[mode] = (await instructionsPerRequest(framework, mode, quick ? quickOptions : {})).perRequest;
             }
             console.log(framework, 'instructions', JSON.stringify(counts));
             return [framework, counts];
