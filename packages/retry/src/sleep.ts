@@ -1,7 +1,7 @@
 import { neverAbortedSignal, subscribeAbort, unsubscribeAbort, type Clock } from '@bulwark/core';
 
 /**
- * Waits `ms` on `clock`, or rejects with the signal's reason the moment it aborts (cockatiel waits out the whole
+ * Waits at least `ms` by `clock.now()` (a timer that fires early is re-armed for the rest), or rejects with the signal's reason the moment it aborts (cockatiel waits out the whole
  * delay and then calls the function once more). Nothing is left behind either way.
  */
 export function sleep(ms: number, signal: AbortSignal, clock: Clock): Promise<void> {
@@ -18,10 +18,19 @@ export function sleep(ms: number, signal: AbortSignal, clock: Clock): Promise<vo
         reject(reason);
       },
     };
-    waiter.timer = clock.setTimeout(() => {
+    const until = clock.now() + ms;
+    const fire = () => {
+      // Node runs timers on the event loop's cached time, which lags the clock by a few ms on a busy loop, so a timer
+      // can fire early: sleep out the rest, or a wait for an open circuit's deadline arrives before it and is refused.
+      const left = until - clock.now();
+      if (left > 0) {
+        waiter.timer = clock.setTimeout(fire, left);
+        return;
+      }
       if (abortable) unsubscribeAbort(signal, waiter);
       resolve();
-    }, ms);
+    };
+    waiter.timer = clock.setTimeout(fire, ms);
     if (abortable) subscribeAbort(signal, waiter);
   });
 }

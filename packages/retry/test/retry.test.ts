@@ -219,3 +219,28 @@ describe('Retry-After parsing', () => {
     expect(retryAfterFromResponse(new Response(null, { headers: { 'retry-after': '7' } }))).toBe(7_000);
   });
 });
+
+describe('sleep', () => {
+  it('sleeps out a timer that fires early, so a wait never ends before its deadline by the clock', async () => {
+    const { sleep } = await import('../src/sleep.js');
+    const { neverAbortedSignal } = await import('@bulwark/core');
+    const virtual = new VirtualClock();
+    // Node's timers run on the loop's cached time and can fire a few ms before the clock says the delay is over.
+    let stale = true;
+    const early = {
+      now: () => virtual.now(),
+      setTimeout: (fn: () => void, ms: number) => {
+        const at = stale ? ms - 3 : ms;
+        stale = false;
+        return virtual.setTimeout(fn, at);
+      },
+      clearTimeout: (handle: unknown) => virtual.clearTimeout(handle),
+    };
+    let doneAt: number | undefined;
+    void sleep(10, neverAbortedSignal, early).then(() => (doneAt = virtual.now()));
+    await virtual.advance(7);
+    expect(doneAt).toBeUndefined();
+    await virtual.runAll();
+    expect(doneAt).toBeGreaterThanOrEqual(10);
+  });
+});
