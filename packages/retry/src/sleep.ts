@@ -1,8 +1,9 @@
 import { neverAbortedSignal, subscribeAbort, unsubscribeAbort, type Clock } from '@bulwark/core';
 
 /**
- * Waits at least `ms` by `clock.now()` (a timer that fires early is re-armed for the rest), or rejects with the signal's reason the moment it aborts (cockatiel waits out the whole
- * delay and then calls the function once more). Nothing is left behind either way.
+ * Waits at least `ms` by `clock.now()` (a timer that fires early is re-armed for the rest), or rejects with the
+ * signal's reason the moment it aborts (cockatiel waits out the whole delay and then calls the function once more).
+ * Nothing is left behind either way.
  */
 export function sleep(ms: number, signal: AbortSignal, clock: Clock): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's reason, as it is

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { BulwarkError, compose, timeout, type ExecuteContext } from '@bulwark/core';
+import { BulwarkError, compose, neverAbortedSignal, timeout, type ExecuteContext } from '@bulwark/core';
 import { VirtualClock } from '@bulwark/core/testing';
 import { constant, exponential, parseRetryAfter, retry, retryAfterFromResponse } from '@bulwark/retry';
+import { sleep } from '../src/sleep.js';
 
 /** A function whose attempt n fails when plan[n-1] is false; each attempt takes `ms` on the clock. */
 function planned(clock: VirtualClock, plan: boolean[], ms = 0) {
@@ -222,8 +223,6 @@ describe('Retry-After parsing', () => {
 
 describe('sleep', () => {
   it('sleeps out a timer that fires early, so a wait never ends before its deadline by the clock', async () => {
-    const { sleep } = await import('../src/sleep.js');
-    const { neverAbortedSignal } = await import('@bulwark/core');
     const virtual = new VirtualClock();
     // Node's timers run on the loop's cached time and can fire a few ms before the clock says the delay is over.
     let stale = true;
