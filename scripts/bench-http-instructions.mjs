@@ -102,8 +102,9 @@ async function warmUp(server, dir, chunk) {
 export const quickOptions = { requests: 1_000, warmup: 2_000, rounds: 2 };
 
 /**
- * Counts one server's instructions per request (`warmup`: the size of each warm-up chunk). Returns `{ perRequest, spread }`: spread is how far the second-least
- * count of each size is from the least, per request — the measurement's own noise.
+ * Counts one server's instructions per request (`warmup`: the size of each warm-up chunk). Returns
+ * `{ perRequest, spread }`: spread is how far the second-least count of each size is from the least, per request —
+ * the measurement's own noise.
  */
 export async function instructionsPerRequest(framework, mode, { requests = 2_000, warmup = 5_000, rounds = 3 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-cg-'));

@@ -203,8 +203,9 @@ export class RetryPolicy extends BasePolicy {
       } else {
         delayMs = Math.max(0, this.#delay(outcome, attempt - 1, previousDelay));
       }
-      // Pushback is padded by 1 ms: Node timers run on the loop's cached time and can fire a hair early, and arriving
-      // before an open circuit's deadline would only be refused again.
+      // Pushback is padded by 1 ms: `sleep` never ends before its delay by this policy's clock, but a breaker on
+      // another clock, or a deadline rounded in the subtraction, could still be a hair ahead, and arriving before an
+      // open circuit's deadline would only be refused again.
       const waitMs = source === 'retry-after' && delayMs > 0 ? delayMs + 1 : delayMs;
       if (this.#maxElapsedMs !== Infinity && this.#clock.now() + waitMs - startedAt > this.#maxElapsedMs) {
         return this.#giveUp(outcome, attempt - 1, 'max-elapsed') as T;
