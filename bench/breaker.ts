@@ -30,7 +30,7 @@ function alternating(): () => Promise<number> {
 }
 const swallow = (p: Promise<unknown>) => p.catch(() => 0);
 
-export const cases: Record<string, () => () => Promise<unknown>> = {
+export const cases: Record<string, () => () => unknown> = {
   'await (floor)': () => () => work(),
   // The least any wrapper that records an async outcome can cost: one more reaction on the function's promise.
   'await + one side reaction (observing the outcome)': () => {
@@ -72,6 +72,16 @@ export const cases: Record<string, () => () => Promise<unknown>> = {
     const fn = alternating();
     const b = new CircuitBreaker(fn, { errorThresholdPercentage: 90, volumeThreshold: 1_000 });
     return () => swallow(b.fire());
+  },
+  // shedWhenOpen's path: a permit per request. A refusal, what a service under stress meets, must cost no more.
+  'bulwark breaker tryAcquire, admitted (closed)': () => {
+    const b = circuitBreaker({ window: consecutive(5) });
+    return () => b.tryAcquire()?.success();
+  },
+  'bulwark breaker tryAcquire, refused (open)': () => {
+    const b = circuitBreaker({ window: consecutive(1), openMs: 2_000_000_000 });
+    b.tryAcquire()?.failure();
+    return () => b.tryAcquire();
   },
   'bulwark compose(retry, breaker, bulkhead, timeout)': () => {
     const p = compose(retry({ maxAttempts: 3 }), circuitBreaker({ window: consecutive(5) }), bulkhead({ maxConcurrent: 10, maxQueue: 100 }), timeout(10_000));

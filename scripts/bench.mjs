@@ -40,6 +40,8 @@ const breakerSuite = httpOnly ? {} : await microSuite(quick, 'breaker', [
   'bulwark breaker, failure path, window 10000',
   'cockatiel breaker, failure path, window 1000',
   'opossum, failure path (90% threshold)',
+  'bulwark breaker tryAcquire, admitted (closed)',
+  'bulwark breaker tryAcquire, refused (open)',
   'bulwark compose(retry, breaker, bulkhead, timeout)',
   'cockatiel wrap(retry, breaker, bulkhead, timeout)',
 ], breakerRounds);
@@ -80,6 +82,7 @@ const breakerVsObserving = b['bulwark breaker (consecutive), success'] / observi
 const cockatielVsObserving = b['cockatiel breaker (consecutive), success'] / observing;
 const failureVsCockatiel = b['cockatiel breaker, failure path, window 1000'] / b['bulwark breaker, failure path, window 1000'];
 const windowGrowth = b['bulwark breaker, failure path, window 10000'] / b['bulwark breaker, failure path, window 100'];
+const refusalVsAdmission = b['bulwark breaker tryAcquire, refused (open)'] / b['bulwark breaker tryAcquire, admitted (closed)'];
 const stackSpeedup = b['cockatiel wrap(retry, breaker, bulkhead, timeout)'] / b['bulwark compose(retry, breaker, bulkhead, timeout)'];
 /** A suite's rows: time per call and ratio to its floor. */
 const rows = (suite) => [
@@ -127,6 +130,7 @@ const lines = [
   `| breaker ÷ the observing floor (await + one side reaction) | ${x(breakerVsObserving)} | — |`,
   `| failure path vs cockatiel's count breaker, 1,000-call window | ${x(failureVsCockatiel)} faster | — |`,
   `| failure-path cost independent of window size (10,000 ÷ 100 calls) | ${x(windowGrowth)} | ${verdict(windowGrowth <= 1.2)} |`,
+  `| \`tryAcquire\` refused (open) ≤ admitted and reported (closed) | ${x(refusalVsAdmission)} | ${verdict(refusalVsAdmission <= 1)} |`,
   `| \`compose(retry, breaker, bulkhead, timeout)\` ≥ 20× faster than cockatiel's \`wrap\` | ${x(stackSpeedup)} | ${verdict(stackSpeedup >= 20)} |`,
   '',
   "A breaker must observe each outcome, which costs one promise reaction on the function's promise: the",

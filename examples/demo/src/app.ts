@@ -97,8 +97,9 @@ export function createApp(options: DemoOptions = {}): DemoApp {
     res.on('close', () => clearTimeout(timer));
   });
 
-  // Outbound: a cached answer when all else fails; one retry (within a budget); a breaker; at most 8 calls in
-  // flight; a deadline per attempt.
+  // Outbound: a cached answer when all else fails; one retry (within a budget); a breaker, which counts every
+  // attempt (it sits inside the retry) and, once open, fails the call at once; at most 8 calls in flight; a deadline
+  // per attempt.
   const quoteBreaker = circuitBreaker({ name: 'quote-upstream', window: consecutive(5), openMs: 10_000 });
   const quotePool = bulkhead({ name: 'quote-upstream', maxConcurrent: 8, maxQueue: 16, queueTimeoutMs: 1_000 });
   const policy = compose(
@@ -174,7 +175,9 @@ export function tryThese(base: string): string[] {
     `curl -i ${base}/whoami -H 'x-forwarded-for: 1.2.3.4'    # spoofed header ignored: no proxy trusted`,
     `curl -i ${base}/quote                  # upstream answers in 50 ms: source "live"`,
     `curl -i '${base}/quote?delay=1000'     # too slow: timeout at 200 ms, one retry, then source "fallback"`,
-    `curl -i '${base}/quote?fail=1'         # upstream fails: retried, then "fallback"; 5 in a row open its circuit`,
+    `curl -i '${base}/quote?fail=1'         # upstream fails: retried once, then "fallback"; every attempt counts, so the`,
+    `                                           # 3rd such request opens the circuit (5 failures in a row) and /quote then`,
+    `                                           # answers "circuit open" at once for 10 s`,
     `curl -i '${base}/payments/charge?fail=1'   # 502; three in a row open the payments circuit...`,
     `curl -i ${base}/payments/charge        # ...and then the whole group answers 503 + Retry-After at once`,
     `curl -i '${base}/search?q=x'           # RateLimit-Policy / RateLimit headers; the 4th call in 10 s gets 429`,

@@ -83,3 +83,26 @@ describe('demo service', () => {
     expect(text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/quote",http_response_status_code="200"\} \d+/);
   });
 });
+
+describe('demo service: the quote circuit', () => {
+  it('opens on the 3rd failing request (2 attempts each), then every /quote fails fast to the fallback', async () => {
+    const app = createApp({ timeoutMs: 200 });
+    const own = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const url = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+    const quote = async (query: string) => (await (await fetch(`${url}/quote${query}`)).json()) as Record<string, unknown>;
+    try {
+      const reasons: unknown[] = [];
+      for (let i = 0; i < 4; i++) reasons.push((await quote('?fail=1')).reason);
+      expect(reasons).toEqual(['upstream answered 503', 'upstream answered 503', 'circuit open', 'circuit open']);
+      // A healthy upstream does not help while the circuit is open: the refusal is immediate, not a 10 s wait.
+      const healthy = await quote('');
+      expect(healthy).toMatchObject({ source: 'fallback', reason: 'circuit open' });
+      expect(healthy.elapsedMs).toBeLessThan(1_000);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((r) => own.close(r));
+    }
+  });
+});

@@ -11,8 +11,8 @@ export class HttpError extends Error {
 }
 
 /**
- * The outbound stack, outermost first: retry (with a shared budget; honours Retry-After), a circuit breaker, a
- * bulkhead, and a per-attempt timeout. Every layer reports what it does through `log`.
+ * The outbound stack, outermost first: retry (with a shared budget; honours Retry-After; waits for an open circuit
+ * rather than failing at once), a circuit breaker, a bulkhead, and a per-attempt timeout. Every layer reports what it does through `log`.
  */
 export function createClient(url: string, log: (line: string) => void) {
   const budget = retryBudget({ ratio: 0.5, minPerSecond: 2 });
@@ -21,6 +21,7 @@ export function createClient(url: string, log: (line: string) => void) {
     maxAttempts: 3,
     backoff: exponential({ baseMs: 50, maxMs: 400, jitter: 'full' }),
     maxDelayMs: 1_500,
+    waitForCircuit: true, // an open circuit is waited for (up to maxDelayMs), not failed at once
     budget,
   });
   const breaker = circuitBreaker({ name: 'upstream', window: consecutive(3), openMs: 600 });

@@ -245,24 +245,31 @@ export class CircuitBreakerPolicy extends BasePolicy {
     }
   }
 
-  /** Admits a call (returns its generation) or throws `BrokenCircuitError`. */
+  /**
+   * Admits a call: returns its generation, or -1 when the circuit refuses it. A refusal is a plain return, not an
+   * exception, so `tryAcquire` turns calls away as cheaply as it admits them.
+   */
   #admit(now: number): number {
     this.#tick(now);
-    switch (this.#state) {
-      case 'closed':
-      case 'disabled':
-        return this.#generation;
-      case 'half-open':
-        if (this.#trials < this.#permitted) {
-          this.#trials++;
-          return this.#generation;
-        }
-        throw new BrokenCircuitError('half-open', Math.max(0, this.#halfOpenSince + this.#maxHalfOpenMs - now));
-      case 'open':
-        throw new BrokenCircuitError('open', this.#openUntil - now);
-      case 'isolated':
-        throw new BrokenCircuitError('isolated', undefined);
+    const state = this.#state;
+    if (state === 'closed' || state === 'disabled') return this.#generation;
+    if (state === 'half-open' && this.#trials < this.#permitted) {
+      this.#trials++;
+      return this.#generation;
     }
+    return -1;
+  }
+
+  /** The error for a call refused at `now` (the state is open, isolated, or half-open with its trials taken). */
+  #refusal(now: number): BrokenCircuitError {
+    const state = this.#state as BrokenCircuitError['state'];
+    const retryAfterMs =
+      state === 'isolated'
+        ? undefined
+        : state === 'open'
+          ? this.#openUntil - now
+          : Math.max(0, this.#halfOpenSince + this.#maxHalfOpenMs - now);
+    return new BrokenCircuitError(state, retryAfterMs, this);
   }
 
   // ---- outcomes ----
@@ -345,6 +352,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
     } else {
       now = this.#clock.now();
       generation = this.#admit(now);
+      if (generation === -1) throw this.#refusal(now);
       if (this.#state === 'disabled') return next(fn, ctx);
     }
     let result: T | PromiseLike<T>;
@@ -390,12 +398,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
    */
   tryAcquire(): CircuitPermit | undefined {
     const now = this.#clock.now();
-    let generation: number;
-    try {
-      generation = this.#admit(now);
-    } catch {
-      return undefined;
-    }
+    const generation = this.#admit(now);
+    if (generation === -1) return undefined;
     let reported = false;
     const report = (outcome: CallOutcome<unknown> | 'ignore') => {
       if (reported) return;

@@ -1,8 +1,9 @@
-import { BulwarkError, isBulwarkError } from '@bulwark/core';
+import { BulwarkError, isBulwarkError, type AdmissionGate } from '@bulwark/core';
 
 /**
  * A circuit breaker turned the call away: the circuit is open, its half-open trials are taken, or it is isolated.
- * `retryAfterMs` says when a trial call may be admitted (absent while isolated).
+ * `retryAfterMs` says when a trial call may be admitted (absent while isolated); `gate` is the breaker, for a caller
+ * that waits for its next state change (a retry with `waitForCircuit`).
  *
  * @example
  * ```ts
@@ -16,7 +17,7 @@ export class BrokenCircuitError extends BulwarkError {
   /** The state that rejected the call. */
   readonly state: 'open' | 'half-open' | 'isolated';
 
-  constructor(state: 'open' | 'half-open' | 'isolated', retryAfterMs: number | undefined) {
+  constructor(state: 'open' | 'half-open' | 'isolated', retryAfterMs: number | undefined, gate?: AdmissionGate) {
     super(
       'BULWARK_CIRCUIT_OPEN',
       state === 'isolated'
@@ -24,7 +25,7 @@ export class BrokenCircuitError extends BulwarkError {
         : state === 'open'
           ? `Circuit open: calls are refused for ${Math.ceil(retryAfterMs ?? 0)} ms more`
           : 'Circuit half-open: its trial calls are already running',
-      { retryAfterMs },
+      { retryAfterMs, gate },
     );
     this.state = state;
   }

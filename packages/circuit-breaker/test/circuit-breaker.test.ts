@@ -124,7 +124,9 @@ describe('circuit breaker', () => {
     breaker.onStateChange(changes);
     await breaker.execute(fail).catch(() => {});
     advance(40);
-    await expect(breaker.execute(ok)).rejects.toMatchObject({ retryAfterMs: 60, state: 'open' });
+    // The breaker is the refusal's gate: a waiting caller reads its wait and its state changes from there.
+    await expect(breaker.execute(ok)).rejects.toMatchObject({ retryAfterMs: 60, state: 'open', gate: breaker });
+    expect(breaker.tryAcquire()).toBeUndefined();
     advance(60);
     await breaker.execute(fail).catch(() => {}); // the trial fails: open again, for longer
     expect(changes.mock.calls.map(([e]) => [e.from, e.to, e.openMs])).toEqual([
@@ -149,11 +151,11 @@ describe('circuit breaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
-  it("a retry outside the breaker waits for the open circuit's retryAfterMs, then the trial closes it", async () => {
+  it("a retry with waitForCircuit waits for the open circuit's retryAfterMs, then the trial closes it", async () => {
     const clock = new VirtualClock();
     const breaker = circuitBreaker({ window: consecutive(1), openMs: 500, clock });
     let calls = 0;
-    const p = compose(retry({ maxAttempts: 3, backoff: constant(1), clock }), breaker).execute(async () => {
+    const p = compose(retry({ maxAttempts: 3, backoff: constant(1), clock, waitForCircuit: true }), breaker).execute(async () => {
       if (++calls === 1) throw new Error('blip');
       return 'recovered';
     });

@@ -21,6 +21,28 @@ export interface BulwarkErrorOptions {
   cause?: unknown;
   /** When the caller may try again, in milliseconds (set by rejections that know, e.g. an open circuit). */
   retryAfterMs?: number;
+  /** The refusing primitive, for a caller that would rather wait for it than for `retryAfterMs` (an open circuit). */
+  gate?: AdmissionGate;
+}
+
+/**
+ * What a refusing primitive offers a caller that waits for it (a retry around a circuit breaker): how long until it
+ * may admit a call, and a signal when its state changes, so a wait ends when the circuit closes rather than when a
+ * hint written at refusal runs out.
+ *
+ * @example
+ * ```ts
+ * if (isBulwarkError(e) && e.gate) {
+ *   const off = e.gate.onStateChange(() => tryAgainNow()); // a circuit breaker is its own gate
+ *   setTimeout(() => { off(); tryAgainNow(); }, e.gate.retryAfterMs);
+ * }
+ * ```
+ */
+export interface AdmissionGate {
+  /** Ms until a call may be admitted: 0 when one would be now, `Infinity` while only a state change can admit one. */
+  readonly retryAfterMs: number;
+  /** Calls `listener` on each state change; returns a function that stops it. */
+  onStateChange(listener: () => void): () => void;
 }
 
 /**
@@ -38,6 +60,8 @@ export class BulwarkError extends Error {
   readonly code: BulwarkErrorCode;
   /** When the caller may try again, in milliseconds, if the failure knows. */
   readonly retryAfterMs: number | undefined;
+  /** The refusing primitive to wait for, when it offers one (see {@link AdmissionGate}). */
+  readonly gate: AdmissionGate | undefined;
   declare readonly [kBulwarkError]: true;
 
   constructor(code: BulwarkErrorCode, message: string, options: BulwarkErrorOptions = {}) {
@@ -45,6 +69,7 @@ export class BulwarkError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.retryAfterMs = options.retryAfterMs;
+    this.gate = options.gate;
   }
 }
 // The brand lives on the prototype: one property per class, not one per error.

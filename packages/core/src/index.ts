@@ -31,6 +31,7 @@ export {
   isBulwarkError,
   isTimeoutError,
   TimeoutError,
+  type AdmissionGate,
   type BulwarkErrorCode,
   type BulwarkErrorOptions,
   type ConfigIssue,

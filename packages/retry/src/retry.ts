@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   BasePolicy,
   bulwarkChannel,
+  isBulwarkError,
   clockSchema,
   Emitter,
   isPromiseLike,
@@ -9,6 +10,8 @@ import {
   parseOptions,
   policyRun,
   systemClock,
+  type AdmissionGate,
+  type BulwarkError,
   type CallOutcome,
   type Clock,
   type ExecuteContext,
@@ -39,8 +42,19 @@ export interface RetryOptions {
    * Default true; or a function that extracts the hint in ms from an outcome.
    */
   retryAfter?: boolean | ((outcome: CallOutcome<unknown>) => number | undefined);
-  /** Longest pushback honoured; longer hints are capped to it. Default 60,000. */
+  /**
+   * Longest pushback honoured: a hint asking for a longer wait ends the retry at once, surfacing that outcome (a
+   * retry never sleeps past its own cap). Default 60,000.
+   */
   maxDelayMs?: number;
+  /**
+   * What to do when a circuit breaker refuses an attempt (`BULWARK_CIRCUIT_OPEN`). `false` (default): surface its
+   * error at once, as cockatiel and opossum users expect of an open circuit. `true`: wait for the circuit to admit
+   * calls again, at most `maxDelayMs` (and what is left of `maxElapsedMs`), waking as soon as the breaker changes
+   * state (a half-open trial that closes it ends the wait then, not when the refusal's hint runs out); a circuit
+   * that will stay shut longer ends the retry at once.
+   */
+  waitForCircuit?: boolean;
   /** A budget shared with other retry policies for the same dependency. */
   budget?: RetryBudget;
   clock?: Clock;
@@ -55,13 +69,24 @@ export interface RetryEvent {
   /** The attempt about to run (2 for the first retry). */
   readonly attempt: number;
   readonly delayMs: number;
-  /** Where the delay came from. */
-  readonly delaySource: 'backoff' | 'retry-after';
+  /** Where the delay came from: the backoff, server pushback, or an open circuit (waited for, see `waitForCircuit`). */
+  readonly delaySource: 'backoff' | 'retry-after' | 'circuit';
   readonly outcome: CallOutcome<unknown>;
 }
 
-/** Why a retry policy stopped retrying a failed outcome. */
-export type GiveUpReason = 'not-retryable' | 'max-attempts' | 'max-elapsed' | 'budget' | 'aborted';
+/**
+ * Why a retry policy stopped retrying a failed outcome. `retry-after`: the pushback asked for a longer wait than
+ * `maxDelayMs`; `circuit-open`: a circuit breaker refused the attempt and the retry does not wait for it (or not that
+ * long).
+ */
+export type GiveUpReason =
+  | 'not-retryable'
+  | 'max-attempts'
+  | 'max-elapsed'
+  | 'budget'
+  | 'aborted'
+  | 'retry-after'
+  | 'circuit-open';
 
 /** Sent when the policy surfaces a failed outcome, on `onGiveUp` and `bulwark:retry:give-up`. */
 export interface GiveUpEvent {
@@ -86,6 +111,7 @@ const optionsSchema = z
       .optional(),
     retryAfter: z.union([z.boolean(), z.function()]).default(true),
     maxDelayMs: z.number().min(0).max(2_147_483_647).default(60_000),
+    waitForCircuit: z.boolean().default(false),
     budget: z
       .custom<RetryBudget>((b) => typeof (b as RetryBudget | null)?.tryAcquireRetry === 'function', {
         message: 'expected a RetryBudget from retryBudget()',
@@ -109,6 +135,7 @@ export class RetryPolicy extends BasePolicy {
   readonly #delay: (outcome: CallOutcome<unknown>, retry: number, previousMs: number) => number;
   readonly #hint: ((outcome: CallOutcome<unknown>) => number | undefined) | undefined;
   readonly #maxDelayMs: number;
+  readonly #waitForCircuit: boolean;
   readonly #budget: RetryBudget | undefined;
   readonly #clock: Clock;
   readonly #retried = new Emitter<RetryEvent>(retryChannel);
@@ -133,6 +160,7 @@ export class RetryPolicy extends BasePolicy {
         : (_outcome, n, previous) => backoff.delay(n, previous, random);
     this.#hint = options.retryAfter === false ? undefined : typeof options.retryAfter === 'function' ? options.retryAfter : retryAfterHint;
     this.#maxDelayMs = o.maxDelayMs;
+    this.#waitForCircuit = o.waitForCircuit;
     this.#budget = options.budget;
     this.#clock = o.clock;
   }
@@ -194,39 +222,36 @@ export class RetryPolicy extends BasePolicy {
     for (let attempt = 2; ; attempt++) {
       // `outcome`, from attempt - 1, is one to retry. May it be, and after how long?
       if (attempt > this.maxAttempts) return this.#giveUp(outcome, attempt - 1, 'max-attempts') as T;
-      let delayMs: number;
-      let source: RetryEvent['delaySource'] = 'backoff';
-      const hinted = this.#hint?.(outcome);
-      if (hinted !== undefined) {
-        delayMs = Math.min(hinted, this.#maxDelayMs);
-        source = 'retry-after';
+      const refusal = circuitRefusal(outcome);
+      if (refusal !== undefined) {
+        const waited = await this.#awaitCircuit(refusal, outcome, attempt, ctx.signal, startedAt);
+        if (waited !== undefined) return this.#giveUp(outcome, attempt - 1, waited) as T;
       } else {
-        delayMs = Math.max(0, this.#delay(outcome, attempt - 1, previousDelay));
-      }
-      // Pushback is padded by 1 ms: `sleep` never ends before its delay by this policy's clock, but a breaker on
-      // another clock, or a deadline rounded in the subtraction, could still be a hair ahead, and arriving before an
-      // open circuit's deadline would only be refused again.
-      const waitMs = source === 'retry-after' && delayMs > 0 ? delayMs + 1 : delayMs;
-      if (this.#maxElapsedMs !== Infinity && this.#clock.now() + waitMs - startedAt > this.#maxElapsedMs) {
-        return this.#giveUp(outcome, attempt - 1, 'max-elapsed') as T;
-      }
-      if (this.#budget !== undefined && !this.#budget.tryAcquireRetry()) {
-        return this.#giveUp(outcome, attempt - 1, 'budget') as T;
-      }
-
-      if (this.#retried.active) {
-        this.#retried.emit({ name: this.name, attempt, delayMs, delaySource: source, outcome });
-      }
-      previousDelay = delayMs;
-      if (waitMs > 0) {
-        try {
-          await sleep(waitMs, ctx.signal, this.#clock);
-        } catch (abortReason) {
-          if (this.#gaveUp.active) this.#gaveUp.emit({ name: this.name, attempts: attempt - 1, reason: 'aborted', outcome });
-          throw abortReason;
+        let delayMs: number;
+        let source: RetryEvent['delaySource'] = 'backoff';
+        const hinted = this.#hint?.(outcome);
+        if (hinted !== undefined) {
+          if (hinted > this.#maxDelayMs) return this.#giveUp(outcome, attempt - 1, 'retry-after') as T;
+          delayMs = hinted;
+          source = 'retry-after';
+        } else {
+          delayMs = Math.max(0, this.#delay(outcome, attempt - 1, previousDelay));
         }
-      } else if (ctx.signal.aborted) {
-        throw ctx.signal.reason;
+        // Pushback is padded by 1 ms: `sleep` never ends before its delay by this policy's clock, but a deadline on
+        // another clock, or one rounded in the subtraction, could still be a hair ahead.
+        const waitMs = source === 'retry-after' && delayMs > 0 ? delayMs + 1 : delayMs;
+        if (this.#maxElapsedMs !== Infinity && this.#clock.now() + waitMs - startedAt > this.#maxElapsedMs) {
+          return this.#giveUp(outcome, attempt - 1, 'max-elapsed') as T;
+        }
+        if (this.#budget !== undefined && !this.#budget.tryAcquireRetry()) {
+          return this.#giveUp(outcome, attempt - 1, 'budget') as T;
+        }
+        if (this.#retried.active) {
+          this.#retried.emit({ name: this.name, attempt, delayMs, delaySource: source, outcome });
+        }
+        previousDelay = delayMs;
+        if (waitMs > 0) await this.#sleep(waitMs, ctx.signal, outcome, attempt, undefined);
+        else if (ctx.signal.aborted) throw ctx.signal.reason;
       }
 
       try {
@@ -237,6 +262,54 @@ export class RetryPolicy extends BasePolicy {
       const retryIt = this.#shouldRetry(outcome, attempt, ctx);
       this.#budget?.recordOutcome(retryIt);
       if (!retryIt) return this.#surface(outcome, attempt, 'not-retryable') as T;
+    }
+  }
+
+  /**
+   * Waits for the circuit that refused attempt `attempt - 1`, if this policy waits for circuits: until it would admit
+   * a call, at most `maxDelayMs` and within `maxElapsedMs`, re-reading its wait at each state change. Returns
+   * `undefined` when it is time for the next attempt, or why to give up instead.
+   */
+  async #awaitCircuit(
+    refusal: BulwarkError,
+    outcome: CallOutcome<unknown>,
+    attempt: number,
+    signal: AbortSignal,
+    startedAt: number,
+  ): Promise<GiveUpReason | undefined> {
+    if (!this.#waitForCircuit) return 'circuit-open';
+    const gate = refusal.gate;
+    const now = this.#clock.now();
+    const until = Math.min(now + this.#maxDelayMs, startedAt + this.#maxElapsedMs);
+    let waitMs = gate === undefined ? (refusal.retryAfterMs ?? Infinity) : gate.retryAfterMs;
+    if (now + waitMs > until) return 'circuit-open';
+    if (this.#budget !== undefined && !this.#budget.tryAcquireRetry()) return 'budget';
+    if (this.#retried.active) this.#retried.emit({ name: this.name, attempt, delayMs: waitMs, delaySource: 'circuit', outcome });
+    // A state change ends a wait early; the breaker then says how much longer (often nothing: it closed).
+    while (waitMs > 0) {
+      // Padded by 1 ms, as pushback is: arriving a hair before an open circuit's deadline would be refused again.
+      await this.#sleep(waitMs + 1, signal, outcome, attempt, gate);
+      if (gate === undefined) return undefined;
+      waitMs = gate.retryAfterMs;
+      if (waitMs > 0 && this.#clock.now() + waitMs > until) return 'circuit-open';
+    }
+    if (signal.aborted) throw signal.reason;
+    return undefined;
+  }
+
+  /** Sleeps before attempt `attempt`; on the caller's abort, reports the give-up and rethrows the reason. */
+  async #sleep(
+    ms: number,
+    signal: AbortSignal,
+    outcome: CallOutcome<unknown>,
+    attempt: number,
+    gate: AdmissionGate | undefined,
+  ): Promise<void> {
+    try {
+      await sleep(ms, signal, this.#clock, gate);
+    } catch (abortReason) {
+      if (this.#gaveUp.active) this.#gaveUp.emit({ name: this.name, attempts: attempt - 1, reason: 'aborted', outcome });
+      throw abortReason;
     }
   }
 
@@ -256,6 +329,11 @@ export class RetryPolicy extends BasePolicy {
   #emitGiveUp(outcome: CallOutcome<unknown>, attempts: number, reason: GiveUpReason): void {
     if (this.#gaveUp.active) this.#gaveUp.emit({ name: this.name, attempts, reason, outcome });
   }
+}
+
+/** The circuit breaker's refusal in an outcome, if it is one. */
+function circuitRefusal(outcome: CallOutcome<unknown>): BulwarkError | undefined {
+  return outcome.kind === 'error' && isBulwarkError(outcome.error, 'BULWARK_CIRCUIT_OPEN') ? outcome.error : undefined;
 }
 
 /** Returns a value outcome's value, throws an error outcome's error. */

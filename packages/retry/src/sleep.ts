@@ -1,23 +1,31 @@
-import { neverAbortedSignal, subscribeAbort, unsubscribeAbort, type Clock } from '@bulwark/core';
+import { neverAbortedSignal, subscribeAbort, unsubscribeAbort, type AdmissionGate, type Clock } from '@bulwark/core';
 
 /**
  * Waits at least `ms` by `clock.now()` (a timer that fires early is re-armed for the rest), or rejects with the
  * signal's reason the moment it aborts (cockatiel waits out the whole delay and then calls the function once more).
- * Nothing is left behind either way.
+ * With a `gate`, it also ends at the gate's next state change (a circuit that closes early). Nothing is left behind
+ * either way.
  */
-export function sleep(ms: number, signal: AbortSignal, clock: Clock): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal, clock: Clock, gate?: AdmissionGate): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's reason, as it is
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {
     const abortable = signal !== neverAbortedSignal;
+    let stopWatching: (() => void) | undefined;
     const waiter = {
       timer: undefined as unknown,
       onAbort(reason: unknown) {
         clock.clearTimeout(waiter.timer);
+        stopWatching?.();
         // The caller's abort reason is passed on as it is, whatever it is.
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         reject(reason);
       },
+    };
+    const finish = () => {
+      if (abortable) unsubscribeAbort(signal, waiter);
+      stopWatching?.();
+      resolve();
     };
     const until = clock.now() + ms;
     const fire = () => {
@@ -28,10 +36,15 @@ export function sleep(ms: number, signal: AbortSignal, clock: Clock): Promise<vo
         waiter.timer = clock.setTimeout(fire, left);
         return;
       }
-      if (abortable) unsubscribeAbort(signal, waiter);
-      resolve();
+      finish();
     };
     waiter.timer = clock.setTimeout(fire, ms);
     if (abortable) subscribeAbort(signal, waiter);
+    if (gate !== undefined) {
+      stopWatching = gate.onStateChange(() => {
+        clock.clearTimeout(waiter.timer);
+        finish();
+      });
+    }
   });
 }

@@ -116,14 +116,14 @@ describe('retry', () => {
     expect(r.value).toBe('value 2');
   });
 
-  it('waits for server pushback instead of the backoff: Retry-After seconds on a response, capped by maxDelayMs', async () => {
+  it('waits for server pushback instead of the backoff: Retry-After seconds on a response, up to maxDelayMs', async () => {
     const clock = new VirtualClock();
     const seen = vi.fn();
     const policy = retry({ backoff: constant(1), clock, maxDelayMs: 5_000, retryOn: (o) => o.kind === 'value' && (o.value as Response).status === 429 });
     policy.onRetry(seen);
     const replies = [
       new Response(null, { status: 429, headers: { 'retry-after': '2' } }),
-      new Response(null, { status: 429, headers: { 'retry-after': '3600' } }),
+      new Response(null, { status: 429, headers: { 'retry-after': '5' } }),
       new Response(null, { status: 200 }),
     ];
     const r = await settled(clock, policy.execute(async () => replies.shift()!));
@@ -135,18 +135,55 @@ describe('retry', () => {
     expect(r.at).toBe(7_002); // each pushback wait is padded by 1 ms
   });
 
-  it("waits for a Bulwark error's retryAfterMs (e.g. an open circuit)", async () => {
+  it('ends the retry at once when the pushback asks for longer than maxDelayMs, surfacing that outcome', async () => {
     const clock = new VirtualClock();
-    const errors = [new BulwarkError('BULWARK_CIRCUIT_OPEN', 'open', { retryAfterMs: 750 })];
+    const giveUps = vi.fn();
+    const policy = retry({ clock, maxDelayMs: 5_000, retryOn: (o) => o.kind === 'value' && (o.value as Response).status === 429 });
+    policy.onGiveUp(giveUps);
+    const replies = [new Response(null, { status: 429, headers: { 'retry-after': '3600' } }), new Response(null, { status: 200 })];
+    const r = await settled(clock, policy.execute(async () => replies.shift()!));
+    expect((r.value as Response).status).toBe(429);
+    expect(r.at).toBe(0);
+    expect(replies).toHaveLength(1);
+    expect(giveUps).toHaveBeenCalledWith(expect.objectContaining({ attempts: 1, reason: 'retry-after' }));
+  });
+
+  it("waits for a Bulwark error's retryAfterMs (e.g. a rate limit)", async () => {
+    const clock = new VirtualClock();
+    const errors = [new BulwarkError('BULWARK_RATE_LIMITED', 'slow down', { retryAfterMs: 750 })];
     const r = await settled(
       clock,
       retry({ backoff: constant(1), clock }).execute(async () => {
         const e = errors.shift();
         if (e) throw e;
-        return 'closed again';
+        return 'admitted';
       }),
     );
-    expect(r).toEqual({ value: 'closed again', at: 751 });
+    expect(r).toEqual({ value: 'admitted', at: 751 });
+  });
+
+  it("surfaces a circuit breaker's refusal at once by default, and waits for it with waitForCircuit", async () => {
+    const refusal = () => new BulwarkError('BULWARK_CIRCUIT_OPEN', 'open', { retryAfterMs: 750 });
+    for (const waitForCircuit of [false, true]) {
+      const clock = new VirtualClock();
+      const errors = [refusal()];
+      const giveUps = vi.fn();
+      const policy = retry({ backoff: constant(1), clock, waitForCircuit });
+      policy.onGiveUp(giveUps);
+      const r = await settled(
+        clock,
+        policy.execute(async () => {
+          const e = errors.shift();
+          if (e) throw e;
+          return 'closed again';
+        }),
+      );
+      if (waitForCircuit) expect(r).toEqual({ value: 'closed again', at: 751 });
+      else {
+        expect(r).toEqual({ error: expect.objectContaining({ code: 'BULWARK_CIRCUIT_OPEN' }), at: 0 });
+        expect(giveUps).toHaveBeenCalledWith(expect.objectContaining({ attempts: 1, reason: 'circuit-open' }));
+      }
+    }
   });
 
   it('with retryAfter: false the hint is ignored', async () => {
@@ -202,6 +239,7 @@ describe('retry', () => {
     expect(() => retry({ backoff: 5 as never })).toThrow(expect.objectContaining({ field: 'backoff' }));
     expect(() => retry({ budget: {} as never })).toThrow(expect.objectContaining({ field: 'budget' }));
     expect(() => retry({ maxDelayMs: -1 })).toThrow(expect.objectContaining({ field: 'maxDelayMs' }));
+    expect(() => retry({ waitForCircuit: 'yes' as never })).toThrow(expect.objectContaining({ field: 'waitForCircuit' }));
     expect(() => retry({ tries: 3 } as never)).toThrow(/tries/);
   });
 });
