@@ -11,6 +11,9 @@ import express4 from 'express4';
 import Fastify from 'fastify';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
+import type { RequestHandler } from 'express';
+import type { FastifyPluginCallback } from 'fastify';
+import type { Middleware } from 'koa';
 import type { Endpoint, Guard, Handler } from '@bulwark/http';
 import { toExpress, toExpressEndpoints, toExpressHandler } from '@bulwark/http/express';
 import { toFastify, toFastifyEndpoints, toFastifyHandler, type FastifyGuardHook } from '@bulwark/http/fastify';
@@ -26,7 +29,18 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** One package's middleware as each framework takes it (its `/express`, `/fastify` and `/koa` exports). */
+export interface Mount {
+  readonly express: RequestHandler;
+  readonly fastify: FastifyPluginCallback;
+  readonly koa: Middleware;
+}
+
 export interface ServeOptions {
+  /** Packages' own adapter exports, mounted first, in order (Fastify: `register`ed). */
+  mounts?: readonly Mount[];
+  /** A route `/exempt` answering 200 `exempt`; on Fastify it carries this route `config`. */
+  exemptConfig?: Record<string, unknown>;
   guard?: Guard;
   handler?: Handler;
   /** Endpoints mounted before the routes (after the guard), as each framework's endpoint adapter mounts them. */
@@ -67,10 +81,12 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
 
   if (framework === 'express5' || framework === 'express4') {
     const app = (framework === 'express5' ? express5 : express4)();
+    for (const mount of options.mounts ?? []) app.use(mount.express);
     if (options.guard) app.use(toExpress(options.guard));
     if (options.endpoints) app.use(options.endpointsPrefix ?? '/', toExpressEndpoints(options.endpoints));
     if (options.handler) app.get('/handled', toExpressHandler(options.handler));
     app.get('/echo', (_req, res) => void res.json({ state: pick(res.locals) }));
+    app.get('/exempt', (_req, res) => void res.send('exempt'));
     app.get('/created', (_req, res) => void res.status(201).send('made'));
     app.get('/fail', (_req, res) => void res.status(500).send('route failed'));
     app.get('/hang', () => hang.arrived());
@@ -85,6 +101,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
 
   if (framework === 'fastify5') {
     const app = Fastify();
+    for (const mount of options.mounts ?? []) await app.register(mount.fastify);
     if (options.guard) {
       await app.register(toFastify(options.guard, { name: 'test-guard', hook: options.fastifyHook, state: keys }));
     }
@@ -93,6 +110,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     }
     if (options.handler) app.get('/handled', toFastifyHandler(options.handler));
     app.get('/echo', async (request) => ({ state: pick(request as unknown as Record<string, unknown>) }));
+    app.get('/exempt', { config: options.exemptConfig ?? {} }, async () => 'exempt');
     app.get('/created', async (_request, reply) => reply.code(201).send('made'));
     app.get('/fail', async (_request, reply) => reply.code(500).send('route failed'));
     app.get('/hang', (_request, _reply) => {
@@ -121,6 +139,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
       ctx.body = { handled: (err as Error).message };
     }
   });
+  for (const mount of options.mounts ?? []) app.use(mount.koa);
   if (options.guard) app.use(toKoa(options.guard));
   if (options.endpoints) {
     // Koa has no mount in core: strip the prefix the way koa-mount does.
@@ -143,6 +162,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
   const handled = options.handler ? toKoaHandler(options.handler) : undefined;
   app.use(async (ctx, next) => {
     if (ctx.path === '/echo') ctx.body = { state: pick(ctx.state) };
+    else if (ctx.path === '/exempt') ctx.body = 'exempt';
     else if (ctx.path === '/created') {
       ctx.status = 201;
       ctx.body = 'made';

@@ -2,8 +2,16 @@ import type { FastifyPluginCallback } from 'fastify';
 import { toFastify, type FastifyGuardHook } from '@bulwark/http/fastify';
 import { loadSheddingGuard, type LoadSheddingOptions } from './load-shedding.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `false`: `loadShedding()` never sheds this route. */
+    loadShedding?: false;
+  }
+}
+
 /**
- * Fastify plugin that sheds requests beyond a bulkhead's or adaptive limit's capacity with 503.
+ * Fastify plugin that sheds requests beyond a bulkhead's or adaptive limit's capacity with 503. Bulwark's own
+ * endpoints (probes, `/metrics`) and routes with `config: { loadShedding: false }` are never shed.
  *
  * @example
  * ```ts
@@ -12,5 +20,5 @@ import { loadSheddingGuard, type LoadSheddingOptions } from './load-shedding.js'
  * await app.register(loadShedding({ limiter: bulkhead({ maxConcurrent: 100 }) }));
  * ```
  */
-export const loadShedding = (options: LoadSheddingOptions & { hook?: FastifyGuardHook }): FastifyPluginCallback =>
-  toFastify(loadSheddingGuard(options), { name: '@bulwark/bulkhead', hook: options.hook });
+export const loadShedding = ({ hook, ...options }: LoadSheddingOptions & { hook?: FastifyGuardHook }): FastifyPluginCallback =>
+  toFastify(loadSheddingGuard(options), { name: '@bulwark/bulkhead', hook, routeConfigKey: 'loadShedding' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
-import type { Guard, OutcomeHeaders, RespondOutcome } from '@bulwark/http';
+import { functionSchema, parseOptions } from '@bulwark/core';
+import { withSkip, type Guard, type OutcomeHeaders, type RequestView, type RespondOutcome } from '@bulwark/http';
 import type { BulkheadPolicy } from './bulkhead.js';
 
 /** Options for load-shedding middleware. */
@@ -13,6 +13,8 @@ export interface LoadSheddingOptions {
   isDrop?: (status: number, aborted: boolean) => boolean;
   /** Replaces the 503 response. */
   respond?: () => Omit<RespondOutcome, 'kind'>;
+  /** Requests for which this returns true are never shed and take no slot. */
+  skip?: (req: RequestView) => boolean;
 }
 
 const optionsSchema = z
@@ -23,6 +25,7 @@ const optionsSchema = z
     retryAfterSeconds: z.number().int().min(0).default(1),
     isDrop: z.function().optional(),
     respond: z.function().optional(),
+    skip: functionSchema<(req: RequestView) => boolean>().optional(),
   })
   .strict();
 
@@ -61,9 +64,9 @@ export function loadSheddingGuard(options: LoadSheddingOptions): Guard {
         },
       };
   const limiter = o.limiter;
-  return () => {
+  return withSkip(() => {
     const permit = limiter.tryAcquire();
     if (permit === undefined) return shed;
     return { kind: 'next', after: (status, aborted) => permit.release(isDrop(status, aborted)) };
-  };
+  }, o.skip);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
-import type { Guard, RespondOutcome } from '@bulwark/http';
+import { functionSchema, parseOptions } from '@bulwark/core';
+import { withSkip, type Guard, type RequestView, type RespondOutcome } from '@bulwark/http';
 import type { CircuitBreakerPolicy } from './circuit-breaker.js';
 
 /** Options for the shedding middleware. */
@@ -11,6 +11,8 @@ export interface ShedWhenOpenOptions {
   isFailure?: (status: number) => boolean;
   /** Replaces the 503 response; gets the ms until a trial may be admitted. */
   respond?: (retryAfterMs: number) => Omit<RespondOutcome, 'kind'>;
+  /** Requests for which this returns true are neither shed nor counted. */
+  skip?: (req: RequestView) => boolean;
 }
 
 const optionsSchema = z
@@ -20,6 +22,7 @@ const optionsSchema = z
     }),
     isFailure: z.function().optional(),
     respond: z.function().optional(),
+    skip: functionSchema<(req: RequestView) => boolean>().optional(),
   })
   .strict();
 
@@ -55,7 +58,7 @@ export function shedWhenOpenGuard(options: ShedWhenOpenOptions): Guard {
         detail: 'A dependency of this route is failing; retry later.',
       },
     }));
-  return () => {
+  return withSkip(() => {
     const permit = breaker.tryAcquire();
     if (permit === undefined) return { kind: 'respond', ...respond(breaker.retryAfterMs) };
     return {
@@ -66,5 +69,5 @@ export function shedWhenOpenGuard(options: ShedWhenOpenOptions): Guard {
         else permit.success();
       },
     };
-  };
+  }, o.skip);
 }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { circuitBreaker, consecutive, shedWhenOpenGuard } from '@bulwark/circuit-breaker';
+import { circuitBreaker, consecutive, shedWhenOpenGuard, type ShedWhenOpenOptions } from '@bulwark/circuit-breaker';
 import * as expressAdapter from '@bulwark/circuit-breaker/express';
 import * as fastifyAdapter from '@bulwark/circuit-breaker/fastify';
 import * as koaAdapter from '@bulwark/circuit-breaker/koa';
-import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
+import { frameworks, serve, type Mount, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -29,7 +29,52 @@ describe.each(frameworks)('shedWhenOpen: %s', (framework) => {
   });
 });
 
-it('each adapter subpath exports shedWhenOpen; bad options are named', () => {
-  for (const adapter of [expressAdapter, fastifyAdapter, koaAdapter]) expect(typeof adapter.shedWhenOpen).toBe('function');
+/** The package's own adapters, one per framework, from the same options. */
+function shedMount(options: ShedWhenOpenOptions & { hook?: 'onRequest' | 'preValidation' | 'preHandler' }): Mount {
+  const { hook, ...rest } = options;
+  return {
+    express: expressAdapter.shedWhenOpen(rest),
+    fastify: fastifyAdapter.shedWhenOpen({ ...rest, hook }),
+    koa: koaAdapter.shedWhenOpen(rest),
+  };
+}
+
+describe.each(frameworks)('shedWhenOpen from the adapter subpaths: %s', (framework) => {
+  it('takes every documented option: isFailure, respond, skip (and hook on Fastify)', async () => {
+    const breaker = circuitBreaker({ window: consecutive(1), openMs: 30_000 });
+    server = await serve(framework, {
+      mounts: [
+        shedMount({
+          breaker,
+          isFailure: (status) => status === 201, // a route's 201 counts as a failure here
+          respond: (retryAfterMs) => ({ status: 503, body: `back in ${Math.ceil(retryAfterMs / 1000)} s` }),
+          skip: (req) => req.path === '/exempt',
+          hook: 'preHandler',
+        }),
+      ],
+    });
+    expect((await fetch(`${server.url}/fail`)).status).toBe(500); // not a failure by this isFailure
+    expect((await fetch(`${server.url}/created`)).status).toBe(201);
+    await expect.poll(() => breaker.state).toBe('open');
+    const shed = await fetch(`${server.url}/echo`);
+    expect(shed.status).toBe(503);
+    expect(await shed.text()).toMatch(/^back in (29|30) s$/);
+    expect((await fetch(`${server.url}/exempt`)).status).toBe(200);
+  });
+});
+
+it("Fastify: a route's config opts out, and a bad hook is a config error", async () => {
+  const breaker = circuitBreaker({ window: consecutive(1) });
+  breaker.isolate();
+  server = await serve('fastify5', { mounts: [shedMount({ breaker, hook: 'onRequest' })], exemptConfig: { shedWhenOpen: false } });
+  expect((await fetch(`${server.url}/echo`)).status).toBe(503);
+  expect((await fetch(`${server.url}/exempt`)).status).toBe(200);
+  expect(() => fastifyAdapter.shedWhenOpen({ breaker, hook: 'later' as never })).toThrow(
+    expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG', field: 'hook' }),
+  );
+});
+
+it('bad options are named', () => {
   expect(() => shedWhenOpenGuard({ breaker: {} as never })).toThrow(expect.objectContaining({ field: 'breaker' }));
+  expect(() => shedWhenOpenGuard({ breaker: circuitBreaker(), skip: 1 as never })).toThrow(expect.objectContaining({ field: 'skip' }));
 });

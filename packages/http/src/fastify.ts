@@ -7,6 +7,7 @@ import type {
   RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
+import { BulwarkConfigError } from '@bulwark/core';
 import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { NodeRequestView, isThenable, pathOf } from './request-view.js';
@@ -28,6 +29,8 @@ class FastifyRequestView extends NodeRequestView {
 /** Fastify hooks a guard can run in (all share the `(request, reply, done)` signature). */
 export type FastifyGuardHook = 'onRequest' | 'preValidation' | 'preHandler';
 
+const guardHooks: readonly string[] = ['onRequest', 'preValidation', 'preHandler'] satisfies FastifyGuardHook[];
+
 /** Options for {@link toFastify}. */
 export interface FastifyAdapterOptions {
   /** The plugin name Fastify reports (e.g. `'@bulwark/rate-limiter'`). */
@@ -36,6 +39,32 @@ export interface FastifyAdapterOptions {
   hook?: FastifyGuardHook;
   /** Extra request properties to declare, besides the guard's own `stateKeys`. */
   state?: readonly string[];
+  /**
+   * Makes the guard one that routes can opt out of: a route whose `config[routeConfigKey]` is `false` (e.g.
+   * `config: { rateLimit: false }`) or whose `config.bulwark` is `false` (Bulwark's own endpoints: probes, `/metrics`)
+   * is not guarded. Guards that only observe (request ids, metrics) leave it unset and see every request.
+   */
+  routeConfigKey?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request id set by `requestId()` (with the default `stateKey`). */
+    requestId: string;
+  }
+  interface FastifyContextConfig {
+    /** `false`: no Bulwark guard that can refuse a request (rate limit, load shedding, circuit shedding) runs here. */
+    bulwark?: false;
+  }
+}
+
+/** Checks a Fastify adapter's options where a user can reach them (a package's `hook` option). */
+function checkHook(hook: FastifyGuardHook | undefined, name: string): FastifyGuardHook {
+  if (hook === undefined) return 'onRequest';
+  if (guardHooks.includes(hook)) return hook;
+  throw new BulwarkConfigError(`${name} (Fastify)`, [
+    { field: 'hook', message: `expected one of ${guardHooks.map((h) => `'${h}'`).join(', ')}` },
+  ]);
 }
 
 function sendReply(reply: FastifyReply, r: Reply): void {
@@ -73,11 +102,11 @@ function apply(outcome: Outcome, request: FastifyRequest, reply: FastifyReply, d
  * ```
  */
 export function toFastify(guard: Guard, options: FastifyAdapterOptions): FastifyPluginCallback {
-  const hook = options.hook ?? 'onRequest';
+  const hook = checkHook(options.hook, options.name);
   const keys = [...(guard.stateKeys ?? []), ...(options.state ?? [])];
   const plugin: FastifyPluginCallback = (fastify, _opts, registered) => {
     for (const key of keys) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, null);
-    const run = guardHook(guard);
+    const run = guardHook(guard, options.routeConfigKey);
     if (hook === 'onRequest') fastify.addHook('onRequest', run);
     else if (hook === 'preValidation') fastify.addHook('preValidation', run);
     else fastify.addHook('preHandler', run);
@@ -88,9 +117,21 @@ export function toFastify(guard: Guard, options: FastifyAdapterOptions): Fastify
 
 type GuardHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 
-/** A guard as a callback-style Fastify hook: a synchronous guard costs no promise. */
-function guardHook(guard: Guard): GuardHook {
+/**
+ * A guard as a callback-style Fastify hook: a synchronous guard costs no promise. With a `routeConfigKey`, routes
+ * whose config opts out (or is Bulwark's own endpoint) are passed through. Fastify has hooks per context, not per
+ * route, and a route's hooks run after the context's, so the check is made per request; it reads the route's config
+ * through `routeOptions` (public API; one small object per read).
+ */
+function guardHook(guard: Guard, routeConfigKey?: string): GuardHook {
   return (request, reply, done) => {
+    if (routeConfigKey !== undefined) {
+      const config = request.routeOptions.config as unknown as Record<string, unknown> | undefined;
+      if (config !== undefined && (config.bulwark === false || config[routeConfigKey] === false)) {
+        done();
+        return;
+      }
+    }
     let outcome: Outcome | Promise<Outcome>;
     try {
       outcome = guard(new FastifyRequestView(request, request.raw));
@@ -119,7 +160,7 @@ export function toFastifyRoutes(
   guardFor: (route: RouteOptions) => Guard | undefined,
   options: FastifyAdapterOptions,
 ): FastifyPluginCallback {
-  const hook = options.hook ?? 'onRequest';
+  const hook = checkHook(options.hook, options.name);
   const plugin: FastifyPluginCallback = (fastify, _opts, registered) => {
     for (const key of options.state ?? []) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, null);
     fastify.addHook('onRoute', (route) => {
@@ -159,6 +200,8 @@ export function toFastifyHandler(handler: Handler): RouteHandlerMethod {
 /**
  * Registers neutral {@link Endpoint}s as Fastify GET routes (HEAD comes with them). The plugin is encapsulated, so
  * `register(plugin, { prefix: '/ops' })` serves them under a prefix. A child segment arrives as a route parameter.
+ * The routes carry `config: { bulwark: false }`, so guards that can refuse requests (rate limits, load shedding)
+ * leave them alone wherever those are registered: a probe must answer while the service sheds load.
  *
  * @example
  * ```ts
@@ -168,11 +211,11 @@ export function toFastifyHandler(handler: Handler): RouteHandlerMethod {
 export function toFastifyEndpoints(endpoints: readonly Endpoint[]): FastifyPluginCallback {
   return (fastify, _opts, registered) => {
     for (const endpoint of endpoints) {
-      fastify.get(endpoint.path, toFastifyHandler(endpoint.handler));
+      fastify.get(endpoint.path, { config: { bulwark: false } }, toFastifyHandler(endpoint.handler));
       const child = endpoint.child;
       if (child === undefined) continue;
       // Fastify hands the parameter over percent-decoded.
-      fastify.get(`${endpoint.path}/:segment`, toFastifyHandler((req) => child(req, paramOf(req.raw))));
+      fastify.get(`${endpoint.path}/:segment`, { config: { bulwark: false } }, toFastifyHandler((req) => child(req, paramOf(req.raw))));
     }
     registered();
   };
@@ -190,7 +233,7 @@ function paramOf(request: unknown): string {
  * ```ts
  * import { requestId } from '@bulwark/http/fastify';
  * await app.register(requestId());
- * app.get('/', (request) => ({ id: (request as any).requestId }));
+ * app.get('/', (request) => ({ id: request.requestId }));
  * ```
  */
 export function requestId(options?: RequestIdOptions): FastifyPluginCallback {

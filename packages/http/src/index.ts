@@ -12,6 +12,8 @@ export {
   type RespondOutcome,
 } from './contract.js';
 
+export { withSkip } from './with-skip.js';
+
 // ---- Endpoints ----
 export { authorizeEndpoints } from './endpoints.js';
 

@@ -14,6 +14,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
       "parseCidr",
       "parseIp",
       "requestIdGuard",
+      "withSkip",
     ]
   `);
   expect(Object.keys(await import('@bulwark/http/express')).sort()).toMatchInlineSnapshot(`

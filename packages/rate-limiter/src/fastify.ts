@@ -1,11 +1,16 @@
 import type { FastifyPluginCallback } from 'fastify';
 import { toFastify, toFastifyRoutes, type FastifyGuardHook } from '@bulwark/http/fastify';
 import { rateLimitGuard, type RateLimitOptions } from './rate-limit.js';
+import type { Decision } from './decision.js';
 import type { StoreMode } from './store.js';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** The decision for this request (with the default `stateKey`); `null` where no limit applied. */
+    rateLimit: Decision | null;
+  }
   interface FastifyContextConfig {
-    /** Per-route limit read by `rateLimitRoutes()` at boot; `false` exempts the route from it. */
+    /** Per-route limit read by `rateLimitRoutes()` at boot; `false` exempts the route from it and from `rateLimit()`. */
     rateLimit?: RateLimitOptions | false;
   }
 }
@@ -13,7 +18,8 @@ declare module 'fastify' {
 /**
  * Fastify plugin: limits every request of the context it is registered in (and its children), sets the IETF
  * `RateLimit` headers, and answers refused requests with 429 + `Retry-After`. The decision is
- * `request.rateLimit`. Runs in `onRequest` by default, before the body is read.
+ * `request.rateLimit`. Runs in `onRequest` by default, before the body is read. Bulwark's own endpoints (probes,
+ * `/metrics`) and routes with `config: { rateLimit: false }` are not limited.
  *
  * @example
  * ```ts
@@ -26,7 +32,7 @@ export const rateLimit = <M extends StoreMode>(
   options: RateLimitOptions<M> & { hook?: FastifyGuardHook },
 ): FastifyPluginCallback => {
   const { hook, ...rest } = options;
-  return toFastify(rateLimitGuard(rest), { name: '@bulwark/rate-limiter', hook });
+  return toFastify(rateLimitGuard(rest), { name: '@bulwark/rate-limiter', hook, routeConfigKey: 'rateLimit' });
 };
 
 /**

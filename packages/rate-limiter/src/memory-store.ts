@@ -238,6 +238,15 @@ export class MemoryStore implements RateLimitStore<'sync'> {
   }
 }
 
+const kMemoryStore = Symbol.for('bulwark.rate-limiter.memory-store');
+// A brand on the prototype rather than `instanceof`: a store from the ESM build is recognised by the CJS build.
+Object.defineProperty(MemoryStore.prototype, kMemoryStore, { value: true });
+
+/** True for a `memoryStore()` from any copy of this package. */
+export function isMemoryStore(value: unknown): value is MemoryStore {
+  return typeof value === 'object' && value !== null && (value as { [kMemoryStore]?: unknown })[kMemoryStore] === true;
+}
+
 /**
  * An in-process store on lru-cache: synchronous answers, memory bounded by `maxKeys` per limit, one number per key
  * for `gcra`. The default store of every limiter.

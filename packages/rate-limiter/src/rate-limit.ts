@@ -12,7 +12,7 @@ import {
 } from '@bulwark/http';
 import type { Decision } from './decision.js';
 import { delaySeconds, headerWriter, type RateLimitHeaders } from './headers.js';
-import { Limiter, type RateLimiter } from './rate-limiter.js';
+import { isLimiter, type Limiter, type RateLimiter } from './rate-limiter.js';
 import { rateLimits } from './rate-limits.js';
 import type { StoreMode } from './store.js';
 
@@ -55,7 +55,7 @@ const fn = z.function();
 const optionsSchema = z
   .object({
     limiter: z
-      .custom<Limiter<StoreMode>>((l) => l instanceof Limiter, { message: 'expected a rateLimiter() or rateLimits()' })
+      .custom<Limiter<StoreMode>>(isLimiter, { message: 'expected a rateLimiter() or rateLimits()' })
       .optional(),
     limiters: z.array(z.unknown()).min(1).optional(),
     keyBy: fn.optional(),

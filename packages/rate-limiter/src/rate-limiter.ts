@@ -209,6 +209,16 @@ export abstract class Limiter<M extends StoreMode = 'sync'> {
   }
 }
 
+const kLimiter = Symbol.for('bulwark.rate-limiter.limiter');
+// The brand lives on the prototype, shared through the global symbol registry: a limiter made by the ESM build is
+// recognised by the CJS build's middleware (and by another copy of the package), where `instanceof` is not.
+Object.defineProperty(Limiter.prototype, kLimiter, { value: true });
+
+/** True for a `rateLimiter()` or `rateLimits()` from any copy of this package. */
+export function isLimiter(value: unknown): value is Limiter<StoreMode> {
+  return typeof value === 'object' && value !== null && (value as { [kLimiter]?: unknown })[kLimiter] === true;
+}
+
 /** One limit. Create with {@link rateLimiter}. */
 export class RateLimiter<M extends StoreMode = 'sync'> extends Limiter<M> {
   /** The compiled limit. */

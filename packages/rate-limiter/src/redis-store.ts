@@ -12,7 +12,7 @@ import {
 } from '@bulwark/core';
 import type { LimitRule } from './algorithms.js';
 import { joinDecisions, roundUpMs, type Decision } from './decision.js';
-import { MemoryStore } from './memory-store.js';
+import { isMemoryStore, type MemoryStore } from './memory-store.js';
 import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js';
 import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
 
@@ -91,7 +91,7 @@ const optionsSchema = z
       .optional(),
     timeoutMs: z.number().positive().max(60_000).optional(),
     onError: z
-      .union([z.enum(['open', 'closed']), z.instanceof(MemoryStore, { message: 'expected a memoryStore()' })])
+      .union([z.enum(['open', 'closed']), z.custom<MemoryStore>(isMemoryStore, { message: 'expected a memoryStore()' })])
       .optional(),
     errorBackoffMs: z.number().min(0).max(3_600_000).optional(),
     blockCache: z
@@ -296,7 +296,7 @@ export class RedisStore implements RateLimitStore<'async'> {
   bind(rules: readonly LimitRule[]): LimitBinding<'async'> {
     for (const rule of rules) checkRule(this.#rules, rule);
     const policy = this.onErrorPolicy;
-    return new RedisBinding(this, rules, policy instanceof MemoryStore ? policy : undefined, this.#blockKeys);
+    return new RedisBinding(this, rules, isMemoryStore(policy) ? policy : undefined, this.#blockKeys);
   }
 
   /**

@@ -1,13 +1,13 @@
 import Fastify from 'fastify';
 import { parseList } from 'structured-headers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryStore, rateLimitGuard, rateLimiter, rateLimits, type RateLimitOptions } from '@bulwark/rate-limiter';
 import * as expressAdapter from '@bulwark/rate-limiter/express';
 import * as fastifyAdapter from '@bulwark/rate-limiter/fastify';
 import * as koaAdapter from '@bulwark/rate-limiter/koa';
 import { redisStore } from '@bulwark/rate-limiter/redis';
 import type { Outcome } from '@bulwark/http';
-import { frameworks, serve, type Framework, type TestServer } from '@bulwark/test-servers';
+import { frameworks, serve, type Framework, type Mount, type TestServer } from '@bulwark/test-servers';
 import { manualClock } from './reference.js';
 
 let server: TestServer | undefined;
@@ -161,8 +161,88 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
     expect(() => rateLimitGuard({})).toThrow(expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG' }));
     expect(() => rateLimitGuard({ limiter: {} as never })).toThrow(/limiter/);
     expect(() => rateLimitGuard({ limiter: rateLimiter({ limit: 1, windowMs: 1 }), headers: 'draft-99' as never })).toThrow(/headers/);
-    for (const adapter of [expressAdapter, fastifyAdapter, koaAdapter]) expect(typeof adapter.rateLimit).toBe('function');
   });
+});
+
+/** The package's own adapters, one per framework, from the same options. */
+function rateLimitMount(options: RateLimitOptions & { hook?: 'onRequest' | 'preValidation' | 'preHandler' }): Mount {
+  const { hook, ...rest } = options;
+  return { express: expressAdapter.rateLimit(rest), fastify: fastifyAdapter.rateLimit({ ...rest, hook }), koa: koaAdapter.rateLimit(rest) };
+}
+
+describe.each(frameworks)('rateLimit from the adapter subpaths: %s', (framework) => {
+  it('takes every documented option', async () => {
+    const limiter = rateLimiter({ name: 'api', limit: 3, windowMs: 60_000 });
+    const s = await serve(framework, {
+      mounts: [
+        rateLimitMount({
+          limiter,
+          keyBy: (req) => req.header('x-user'),
+          clientIp: { trustProxy: 1 },
+          ipv6Prefix: 56,
+          cost: (req) => (req.path === '/created' ? 2 : 1),
+          skip: (req) => req.path === '/exempt',
+          headers: 'draft-6',
+          onLimited: (_req, d) => ({ status: 429, body: { limited: d.policy } }),
+          countIf: (status) => status < 500,
+          stateKey: 'quota',
+          hook: 'preHandler',
+        }),
+      ],
+      stateKeys: ['quota'],
+    });
+    server = s;
+    const as = (user: string, path: string) => fetch(`${s.url}${path}`, { headers: { 'x-user': user } });
+    expect((await as('a', '/fail')).status).toBe(500); // not counted: countIf
+    const echo = await as('a', '/echo');
+    expect(echo.headers.get('ratelimit-limit')).toBe('3');
+    expect(echo.headers.get('ratelimit-remaining')).toBe('2');
+    expect(((await echo.json()) as { state: { quota: { remaining: number } } }).state.quota.remaining).toBe(2);
+    expect((await as('a', '/created')).status).toBe(201); // costs 2
+    const refused = await as('a', '/echo');
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ limited: 'api' });
+    expect((await as('b', '/echo')).status).toBe(200); // keyed by user, not address
+    expect((await fetch(`${s.url}/echo`)).status).toBe(200); // no key: not limited
+    expect((await as('a', '/exempt')).status).toBe(200); // skipped
+  });
+
+  it('accepts a limiter made by another copy of the package (the ESM build next to the CJS one)', async () => {
+    const limiter = rateLimiter({ limit: 1, windowMs: 60_000 });
+    vi.resetModules();
+    const copy = {
+      express: (await import('@bulwark/rate-limiter/express')).rateLimit,
+      fastify: (await import('@bulwark/rate-limiter/fastify')).rateLimit,
+      koa: (await import('@bulwark/rate-limiter/koa')).rateLimit,
+    };
+    expect(copy.express).not.toBe(expressAdapter.rateLimit);
+    const s = await serve(framework, { mounts: [{ express: copy.express({ limiter }), fastify: copy.fastify({ limiter }), koa: copy.koa({ limiter }) }] });
+    server = s;
+    expect((await fetch(`${s.url}/echo`)).status).toBe(200);
+    expect((await fetch(`${s.url}/echo`)).status).toBe(429);
+  });
+});
+
+it('the Redis store takes a memoryStore() from another copy of the package as its onError fallback', async () => {
+  vi.resetModules();
+  const other = await import('@bulwark/rate-limiter');
+  const fallback = other.memoryStore();
+  expect(fallback).not.toBeInstanceOf(memoryStore().constructor as never);
+  const failing = { evalsha: () => Promise.reject(new Error('ECONNREFUSED')), eval: () => Promise.reject(new Error('ECONNREFUSED')) };
+  const limiter = rateLimiter({ limit: 1, windowMs: 60_000, store: redisStore({ client: failing, onError: fallback }) });
+  expect(await limiter.consume('k')).toMatchObject({ allowed: true });
+  expect(await limiter.consume('k')).toMatchObject({ allowed: false }); // the local fallback decided
+});
+
+it("Fastify: a route's config.rateLimit false opts out of the root plugin, and a bad hook is a config error", async () => {
+  const limiter = rateLimiter({ limit: 1, windowMs: 60_000 });
+  server = await serve('fastify5', { mounts: [rateLimitMount({ limiter })], exemptConfig: { rateLimit: false } });
+  expect((await fetch(`${server.url}/echo`)).status).toBe(200);
+  expect((await fetch(`${server.url}/echo`)).status).toBe(429);
+  expect((await fetch(`${server.url}/exempt`)).status).toBe(200);
+  expect(() => fastifyAdapter.rateLimit({ limiter, hook: 'onResponse' as never })).toThrow(
+    expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG', field: 'hook' }),
+  );
 });
 
 describe('Fastify per-route limits (compiled at boot in onRoute)', () => {
@@ -170,7 +250,7 @@ describe('Fastify per-route limits (compiled at boot in onRoute)', () => {
     const app = Fastify();
     await app.register(fastifyAdapter.rateLimitRoutes({ headers: 'draft-6' }));
     const login = rateLimiter({ name: 'login', limit: 1, windowMs: 60_000 });
-    app.post('/login', { config: { rateLimit: { limiter: login } } }, async (request) => ({ d: (request as unknown as { rateLimit: unknown }).rateLimit }));
+    app.post('/login', { config: { rateLimit: { limiter: login } } }, async (request) => ({ d: request.rateLimit }));
     app.get('/free', async () => 'free');
     try {
       const first = await app.inject({ method: 'POST', url: '/login' });
