@@ -18,7 +18,7 @@ import { circuitBreaker, consecutive, isBrokenCircuitError } from '@bulwark/circ
 import { shedWhenOpen } from '@bulwark/circuit-breaker/express';
 import { compose, fallback, isTimeoutError, timeout } from '@bulwark/core';
 import { clientIpResolver, ipKey, type Guard } from '@bulwark/http';
-import { requestId, toExpress } from '@bulwark/http/express';
+import { requestId, requestSignal, toExpress } from '@bulwark/http/express';
 import { memoryStore, rateLimiter, rateLimits, type Decision } from '@bulwark/rate-limiter';
 import { rateLimit } from '@bulwark/rate-limiter/express';
 import { exponential, retry, retryBudget } from '@bulwark/retry';
@@ -119,15 +119,11 @@ export function createApp(options: DemoOptions = {}): DemoApp {
     const query = new URLSearchParams({ delay: text(req.query.delay, '50'), fail: text(req.query.fail, '0') });
     const url = `${req.protocol}://${req.get('host')}/upstream?${query.toString()}`;
     // The caller's signal: if our client goes away, stop the outbound call too.
-    const client = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) client.abort(new Error('client disconnected'));
-    });
     const result = await policy.execute(async ({ signal }) => {
       const upstream = await fetch(url, { signal });
       if (!upstream.ok) throw new Error(`upstream answered ${upstream.status}`);
       return { ...((await upstream.json()) as { quote: string }), source: 'live' as const };
-    }, client.signal);
+    }, requestSignal(req));
     res.json({ ...result, elapsedMs: Math.round(performance.now() - started), requestId: res.locals.requestId });
   });
 

@@ -15,9 +15,15 @@ import type { RequestHandler } from 'express';
 import type { FastifyPluginCallback } from 'fastify';
 import type { Middleware } from 'koa';
 import type { Endpoint, Guard, Handler } from '@bulwark/http';
-import { toExpress, toExpressEndpoints, toExpressHandler } from '@bulwark/http/express';
-import { toFastify, toFastifyEndpoints, toFastifyHandler, type FastifyGuardHook } from '@bulwark/http/fastify';
-import { toKoa, toKoaEndpoints, toKoaHandler } from '@bulwark/http/koa';
+import { requestSignal as expressSignal, toExpress, toExpressEndpoints, toExpressHandler } from '@bulwark/http/express';
+import {
+  requestSignal as fastifySignal,
+  toFastify,
+  toFastifyEndpoints,
+  toFastifyHandler,
+  type FastifyGuardHook,
+} from '@bulwark/http/fastify';
+import { requestSignal as koaSignal, toKoa, toKoaEndpoints, toKoaHandler } from '@bulwark/http/koa';
 
 export const frameworks = ['express5', 'express4', 'fastify5', 'koa3', 'koa2'] as const;
 export type Framework = (typeof frameworks)[number];
@@ -39,6 +45,11 @@ export interface Mount {
 export interface ServeOptions {
   /** Packages' own adapter exports, mounted first, in order (Fastify: `register`ed). */
   mounts?: readonly Mount[];
+  /**
+   * Told the `requestSignal` of each request to `/signal` (read twice: `same` says both reads gave one signal).
+   * `/signal` answers `ok`, or with `?hang` never answers (like `/hang`).
+   */
+  onSignal?: (signal: AbortSignal, same: boolean) => void;
   /** A route `/exempt` answering 200 `exempt`; on Fastify it carries this route `config`. */
   exemptConfig?: Record<string, unknown>;
   guard?: Guard;
@@ -87,6 +98,12 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     if (options.handler) app.get('/handled', toExpressHandler(options.handler));
     app.get('/echo', (_req, res) => void res.json({ state: pick(res.locals) }));
     app.get('/exempt', (_req, res) => void res.send('exempt'));
+    app.get('/signal', (req, res) => {
+      const signal = expressSignal(req);
+      options.onSignal?.(signal, signal === expressSignal(req));
+      if (req.query.hang === undefined) res.send('ok');
+      else hang.arrived();
+    });
     app.get('/created', (_req, res) => void res.status(201).send('made'));
     app.get('/fail', (_req, res) => void res.status(500).send('route failed'));
     app.get('/hang', () => hang.arrived());
@@ -111,6 +128,12 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     if (options.handler) app.get('/handled', toFastifyHandler(options.handler));
     app.get('/echo', async (request) => ({ state: pick(request as unknown as Record<string, unknown>) }));
     app.get('/exempt', { config: options.exemptConfig ?? {} }, async () => 'exempt');
+    app.get('/signal', (request, reply) => {
+      const signal = fastifySignal(reply);
+      options.onSignal?.(signal, signal === fastifySignal(reply));
+      if ((request.query as Record<string, unknown>).hang === undefined) void reply.send('ok');
+      else hang.arrived();
+    });
     app.get('/created', async (_request, reply) => reply.code(201).send('made'));
     app.get('/fail', async (_request, reply) => reply.code(500).send('route failed'));
     app.get('/hang', (_request, _reply) => {
@@ -163,6 +186,15 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
   app.use(async (ctx, next) => {
     if (ctx.path === '/echo') ctx.body = { state: pick(ctx.state) };
     else if (ctx.path === '/exempt') ctx.body = 'exempt';
+    else if (ctx.path === '/signal') {
+      const signal = koaSignal(ctx);
+      options.onSignal?.(signal, signal === koaSignal(ctx));
+      if (ctx.query.hang === undefined) ctx.body = 'ok';
+      else {
+        hang.arrived();
+        await new Promise(() => {});
+      }
+    }
     else if (ctx.path === '/created') {
       ctx.status = 201;
       ctx.body = 'made';

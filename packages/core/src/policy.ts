@@ -27,7 +27,8 @@ export type PolicyFn<T> = (ctx: ExecuteContext) => T | PromiseLike<T>;
  * @example
  * ```ts
  * const policy: Policy = timeout(2_000);
- * const body = await policy.execute(({ signal }) => fetch(url, { signal }).then((r) => r.json()), req.signal);
+ * // The caller's signal, e.g. requestSignal(req) from @bulwark/http/express: aborts when the client goes away.
+ * const body = await policy.execute(({ signal }) => fetch(url, { signal }).then((r) => r.json()), requestSignal(req));
  * ```
  */
 export interface Policy<Extra = never> {

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
 import { endpointMatcher } from './endpoints.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
+import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { hasContentType, runAfter, serializeBody, setHeaders } from './response.js';
 
@@ -123,4 +124,20 @@ export function toExpressEndpoints(endpoints: readonly Endpoint[]): RequestHandl
  */
 export function requestId(options?: RequestIdOptions): RequestHandler {
   return toExpress(requestIdGuard(options));
+}
+
+/**
+ * An `AbortSignal` for the request's outbound work: it aborts when the client goes away before the response is sent.
+ * Made on first call, then shared; pass it to `policy.execute(fn, signal)` or `fetch(url, { signal })`.
+ *
+ * @example
+ * ```ts
+ * import { requestSignal } from '@bulwark/http/express';
+ * app.get('/quote', async (req, res) => {
+ *   res.json(await quotes.execute(({ signal }) => fetch(QUOTES_URL, { signal }).then((r) => r.json()), requestSignal(req)));
+ * });
+ * ```
+ */
+export function requestSignal(req: Request): AbortSignal {
+  return responseSignal(req.res!);
 }

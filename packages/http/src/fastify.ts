@@ -10,6 +10,7 @@ import fp from 'fastify-plugin';
 import { BulwarkConfigError } from '@bulwark/core';
 import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
+import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable, pathOf } from './request-view.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
 
@@ -238,4 +239,21 @@ function paramOf(request: unknown): string {
  */
 export function requestId(options?: RequestIdOptions): FastifyPluginCallback {
   return toFastify(requestIdGuard(options), { name: '@bulwark/http:request-id' });
+}
+
+/**
+ * An `AbortSignal` for the request's outbound work: it aborts when the client goes away before the response is sent.
+ * Takes the `reply` (Fastify's request has no public way to its response). Made on first call, then shared; pass it
+ * to `policy.execute(fn, signal)` or `fetch(url, { signal })`. Fastify's own `request.signal` also aborts after a
+ * complete exchange, when the request stream closes.
+ *
+ * @example
+ * ```ts
+ * import { requestSignal } from '@bulwark/http/fastify';
+ * app.get('/quote', (request, reply) =>
+ *   quotes.execute(({ signal }) => fetch(QUOTES_URL, { signal }).then((r) => r.json()), requestSignal(reply)));
+ * ```
+ */
+export function requestSignal(reply: FastifyReply): AbortSignal {
+  return responseSignal(reply.raw);
 }

@@ -2,6 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
 import { endpointMatcher } from './endpoints.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
+import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
 
@@ -111,4 +112,20 @@ export function toKoaEndpoints(endpoints: readonly Endpoint[]): Middleware {
  */
 export function requestId(options?: RequestIdOptions): Middleware {
   return toKoa(requestIdGuard(options));
+}
+
+/**
+ * An `AbortSignal` for the request's outbound work: it aborts when the client goes away before the response is sent.
+ * Made on first call, then shared; pass it to `policy.execute(fn, signal)` or `fetch(url, { signal })`.
+ *
+ * @example
+ * ```ts
+ * import { requestSignal } from '@bulwark/http/koa';
+ * router.get('/quote', async (ctx) => {
+ *   ctx.body = await quotes.execute(({ signal }) => fetch(QUOTES_URL, { signal }).then((r) => r.json()), requestSignal(ctx));
+ * });
+ * ```
+ */
+export function requestSignal(ctx: Context): AbortSignal {
+  return responseSignal(ctx.res);
 }

@@ -20,6 +20,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
   expect(Object.keys(await import('@bulwark/http/express')).sort()).toMatchInlineSnapshot(`
     [
       "requestId",
+      "requestSignal",
       "toExpress",
       "toExpressEndpoints",
       "toExpressHandler",
@@ -28,6 +29,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
   expect(Object.keys(await import('@bulwark/http/fastify')).sort()).toMatchInlineSnapshot(`
     [
       "requestId",
+      "requestSignal",
       "toFastify",
       "toFastifyEndpoints",
       "toFastifyHandler",
@@ -37,6 +39,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
   expect(Object.keys(await import('@bulwark/http/koa')).sort()).toMatchInlineSnapshot(`
     [
       "requestId",
+      "requestSignal",
       "toKoa",
       "toKoaEndpoints",
       "toKoaHandler",
