@@ -50,6 +50,8 @@ export interface ServeOptions {
    * `/signal` answers `ok`, or with `?hang` never answers (like `/hang`).
    */
   onSignal?: (signal: AbortSignal, same: boolean) => void;
+  /** Turn on the framework's own proxy trust: Express `trust proxy`, Fastify `trustProxy`, Koa `app.proxy`. */
+  trustProxy?: boolean;
   /** A route `/exempt` answering 200 `exempt`; on Fastify it carries this route `config`. */
   exemptConfig?: Record<string, unknown>;
   guard?: Guard;
@@ -92,6 +94,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
 
   if (framework === 'express5' || framework === 'express4') {
     const app = (framework === 'express5' ? express5 : express4)();
+    if (options.trustProxy) app.set('trust proxy', true);
     for (const mount of options.mounts ?? []) app.use(mount.express);
     if (options.guard) app.use(toExpress(options.guard));
     if (options.endpoints) app.use(options.endpointsPrefix ?? '/', toExpressEndpoints(options.endpoints));
@@ -117,7 +120,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
   }
 
   if (framework === 'fastify5') {
-    const app = Fastify();
+    const app = Fastify({ trustProxy: options.trustProxy === true });
     for (const mount of options.mounts ?? []) await app.register(mount.fastify);
     if (options.guard) {
       await app.register(toFastify(options.guard, { name: 'test-guard', hook: options.fastifyHook, state: keys }));
@@ -154,6 +157,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
   }
 
   const app = framework === 'koa3' ? new Koa3() : (new Koa2());
+  app.proxy = options.trustProxy === true;
   app.use(async (ctx, next) => {
     try {
       await next();

@@ -84,8 +84,8 @@ function forwardedFor(element: string): string {
   return '';
 }
 
-/** The request fields client-IP resolution reads. */
-export type ClientIpSource = Pick<RequestView, 'ip' | 'header'>;
+/** The request fields client-IP resolution reads (`frameworkIp` only for `'framework'`; `ip` stands in without it). */
+export type ClientIpSource = Pick<RequestView, 'ip' | 'header'> & { readonly frameworkIp?: string };
 
 /**
  * Compiles client-IP options once (CIDR parsing, presets) and returns a fast per-request resolver.
@@ -102,7 +102,8 @@ export type ClientIpSource = Pick<RequestView, 'ip' | 'header'>;
  * ipOf(req); // behind a 10.x load balancer: the address it saw
  * ```
  */
-export function clientIpResolver(options: ClientIpOptions = {}): (req: ClientIpSource) => string {
+export function clientIpResolver(options: ClientIpOptions | 'framework' = {}): (req: ClientIpSource) => string {
+  if (options === 'framework') return (req) => req.frameworkIp ?? req.ip;
   const trust = compileTrust(options.trustProxy ?? false);
   const header = options.header ?? 'x-forwarded-for';
   if (trust === 0 || options.trustProxy === false || options.trustProxy === undefined) return (req) => req.ip;
@@ -143,9 +144,12 @@ export function clientIpResolver(options: ClientIpOptions = {}): (req: ClientIpS
  * clientIp(req);                            // socket address, headers ignored
  * clientIp(req, { trustProxy: 1 });         // behind one proxy: the address it appended
  * clientIp(req, { trustProxy: ['loopback', '10.0.0.0/8'], header: 'forwarded' });
+ * clientIp(req, 'framework');               // what Express `trust proxy` / Fastify `trustProxy` / Koa `app.proxy` say
  * ```
  */
-export function clientIp(req: ClientIpSource, options?: ClientIpOptions): string {
-  if (options === undefined || options.trustProxy === undefined || options.trustProxy === false) return req.ip;
+export function clientIp(req: ClientIpSource, options?: ClientIpOptions | 'framework'): string {
+  if (options === undefined || (options !== 'framework' && (options.trustProxy === undefined || options.trustProxy === false))) {
+    return req.ip;
+  }
   return clientIpResolver(options)(req);
 }

@@ -15,6 +15,12 @@ export interface RequestView {
   header(name: string): string | undefined;
   /** The socket peer's address (IPv4-mapped IPv6 as IPv4). Forwarding headers are not consulted: see `clientIp`. */
   readonly ip: string;
+  /**
+   * The client address as the framework resolves it, under the proxy trust the user gave the framework (Express
+   * `trust proxy`, Fastify `trustProxy`, Koa `app.proxy`); the socket address when none was given. Read only when
+   * asked for with `clientIp: 'framework'`.
+   */
+  readonly frameworkIp: string;
   /** The framework's own request object: Express `req`, Fastify `request`, Koa `ctx`. */
   readonly raw: unknown;
   /**

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
 import { endpointMatcher } from './endpoints.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
+import { socketAddress } from './ip.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { hasContentType, runAfter, serializeBody, setHeaders } from './response.js';
@@ -12,6 +13,9 @@ class ExpressRequestView extends NodeRequestView {
   }
   get url(): string {
     return (this.raw as Request).originalUrl;
+  }
+  get frameworkIp(): string {
+    return socketAddress((this.raw as Request).ip);
   }
   get route(): string | undefined {
     const req = this.raw as Request;

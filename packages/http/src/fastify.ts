@@ -9,6 +9,7 @@ import type {
 import fp from 'fastify-plugin';
 import { BulwarkConfigError } from '@bulwark/core';
 import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
+import { socketAddress } from './ip.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable, pathOf } from './request-view.js';
@@ -20,6 +21,9 @@ class FastifyRequestView extends NodeRequestView {
   }
   get url(): string {
     return (this.raw as FastifyRequest).url;
+  }
+  get frameworkIp(): string {
+    return socketAddress((this.raw as FastifyRequest).ip);
   }
   get route(): string | undefined {
     // The 404 handler has no route url.
@@ -68,13 +72,23 @@ function checkHook(hook: FastifyGuardHook | undefined, name: string): FastifyGua
   ]);
 }
 
+/** Hands a payload that is already text to Fastify as it is. */
+const asIs = (payload: unknown): string => payload as string;
+
 function sendReply(reply: FastifyReply, r: Reply): void {
   const { payload, contentType } = serializeBody(r.body);
   if (r.status !== 200) reply.code(r.status); // 200 is Fastify's default
   const headers = r.headers;
   if (headers !== undefined) for (const name in headers) reply.header(name, headerValue(headers[name]!));
-  // A string without a type gets Fastify's own default, the same text/plain; setting it would cost a parse per reply.
-  if (contentType !== undefined && typeof r.body !== 'string' && !hasContentType(headers)) reply.header('content-type', contentType);
+  if (hasContentType(headers)) {
+    // Fastify appends "; charset=utf-8" to any JSON media type it sends as text (application/health+json,
+    // application/problem+json), unless a serializer handles the payload: the type given is the type sent, as on
+    // Express and Koa.
+    reply.serializer(asIs);
+  } else if (contentType !== undefined && typeof r.body !== 'string') {
+    // A string without a type gets Fastify's own default, the same text/plain; setting it would cost a parse per reply.
+    reply.header('content-type', contentType);
+  }
   void reply.send(payload);
 }
 

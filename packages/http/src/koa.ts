@@ -1,10 +1,14 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
 import { endpointMatcher } from './endpoints.js';
+import { socketAddress } from './ip.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
+
+/** What @koa/router appends to a prefix to match it and everything under it. */
+const PREFIX_PATTERN = '(?:\\/|$)';
 
 class KoaRequestView extends NodeRequestView {
   get path(): string {
@@ -13,10 +17,16 @@ class KoaRequestView extends NodeRequestView {
   get url(): string {
     return (this.raw as Context).originalUrl;
   }
+  get frameworkIp(): string {
+    return socketAddress((this.raw as Context).ip);
+  }
   get route(): string | undefined {
-    // Set by @koa/router (and koa-router) on the context when a route matched.
+    // Set by @koa/router (and koa-router) on the context when a route matched. A prefixed router's own middleware
+    // (`new Router({ prefix }).use(mw)`) is matched by a pattern that @koa/router 15 reports as its regex source:
+    // its template is the prefix.
     const matched = (this.raw as { _matchedRoute?: unknown })._matchedRoute;
-    return typeof matched === 'string' ? matched : undefined;
+    if (typeof matched !== 'string') return undefined;
+    return matched.endsWith(PREFIX_PATTERN) ? matched.slice(0, -PREFIX_PATTERN.length) || '/' : matched;
   }
 }
 

@@ -19,6 +19,7 @@ export abstract class NodeRequestView implements RequestView {
   abstract readonly path: string;
   abstract readonly url: string;
   abstract readonly route: string | undefined;
+  abstract readonly frameworkIp: string;
 
   get method(): string {
     return this.req.method ?? 'GET';

@@ -51,8 +51,8 @@ describe.each(frameworks)('adapter contract: %s', (framework) => {
     const res = await fetch(`${server.url}/created`);
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('7');
-    // Fastify appends "; charset=utf-8" to string payloads; the media type is what matters.
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json(; charset=utf-8)?$/);
+    // The type given is the type sent, on every framework (Fastify would append "; charset=utf-8").
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(await res.json()).toEqual({ type: 'about:blank', title: 'Too Many Requests' });
   });
 

@@ -28,7 +28,7 @@ export interface RateLimitOptions<M extends StoreMode = StoreMode> {
    */
   keyBy?: (req: RequestView) => string | undefined;
   /** How the default `keyBy` finds the client address. Default: the socket peer; forwarding headers ignored. */
-  clientIp?: ClientIpOptions;
+  clientIp?: ClientIpOptions | 'framework';
   /** Prefix length for IPv6 keys in the default `keyBy`. Default 64. */
   ipv6Prefix?: number;
   /** Units a request uses. Default 1. */
@@ -59,7 +59,7 @@ const optionsSchema = z
       .optional(),
     limiters: z.array(z.unknown()).min(1).optional(),
     keyBy: fn.optional(),
-    clientIp: z.object({}).passthrough().optional(),
+    clientIp: z.union([z.object({}).passthrough(), z.literal('framework')]).optional(),
     ipv6Prefix: z.number().int().min(1).max(128).optional(),
     cost: z.union([z.number().min(0).finite(), fn]).optional(),
     skip: fn.optional(),

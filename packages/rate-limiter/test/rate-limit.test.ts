@@ -83,7 +83,7 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
   });
 
   it('stateKey names where the decision goes, or turns it off', () => {
-    const view = { method: 'GET', path: '/', url: '/', header: () => undefined, ip: '192.0.2.1', raw: {}, route: undefined };
+    const view = { method: 'GET', path: '/', url: '/', header: () => undefined, ip: '192.0.2.1', frameworkIp: '192.0.2.1', raw: {}, route: undefined };
     const stateOf = (stateKey?: string | false) => {
       const guard = rateLimitGuard({ limiter: rateLimiter({ limit: 5, windowMs: 60_000 }), stateKey });
       const outcome = guard(view) as Outcome;
@@ -205,6 +205,20 @@ describe.each(frameworks)('rateLimit from the adapter subpaths: %s', (framework)
     expect((await as('b', '/echo')).status).toBe(200); // keyed by user, not address
     expect((await fetch(`${s.url}/echo`)).status).toBe(200); // no key: not limited
     expect((await as('a', '/exempt')).status).toBe(200); // skipped
+  });
+
+  it("clientIp: 'framework' keys by the address the framework resolves under its own proxy trust", async () => {
+    for (const trustProxy of [true, false]) {
+      const s = await serve(framework, { trustProxy, mounts: [rateLimitMount({ limiter: rateLimiter({ limit: 1, windowMs: 60_000 }), clientIp: 'framework' })] });
+      server = s;
+      const from = (ip: string) => fetch(`${s.url}/echo`, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
+      // Trusted: two forwarded clients are two keys. Not trusted: the header is ignored, one socket is one key.
+      expect([await from('198.51.100.1'), await from('198.51.100.2'), await from('198.51.100.1')]).toEqual(
+        trustProxy ? [200, 200, 429] : [200, 429, 429],
+      );
+      await s.close();
+      server = undefined;
+    }
   });
 
   it('accepts a limiter made by another copy of the package (the ESM build next to the CJS one)', async () => {

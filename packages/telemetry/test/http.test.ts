@@ -147,6 +147,34 @@ describe('route templates with parameters', () => {
       s.close();
     }
   });
+  it('koa with @koa/router: a prefixed router middleware that answers is labelled with its prefix, not a regex', async () => {
+    const registry = newRegistry();
+    const app = new Koa();
+    app.use(koaRequests({ registry }));
+    app.use(koaMetrics({ registry }));
+    const payments = new Router({ prefix: '/payments' });
+    payments.use(async (ctx, next) => {
+      if (ctx.query.shed === undefined) return next();
+      ctx.status = 503; // what shedWhenOpen does in front of a router's routes
+    });
+    payments.get('/charge', (ctx) => {
+      ctx.body = 'charged';
+    });
+    app.use(payments.routes());
+    const s = app.listen(0, '127.0.0.1');
+    try {
+      const url = await listen(s);
+      await (await fetch(`${url}/payments/charge`)).text();
+      await (await fetch(`${url}/payments/charge?shed`)).text();
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const routes = [...text.matchAll(/http_server_request_duration_seconds_count\{[^}]*http_route="([^"]*)",http_response_status_code="(\d+)"\}/g)]
+        .map(([, route, status]) => `${status} ${route}`)
+        .sort();
+      expect(routes).toEqual(['200 /payments/charge', '503 /payments']);
+    } finally {
+      s.close();
+    }
+  });
   it('authorize guards /metrics', async () => {
     const registry = newRegistry();
     server = await serve('express5', {
