@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { bulwarkChannel, BulwarkConfigError, clockSchema, Emitter, isPromiseLike, parseOptions, systemClock, type Clock } from '@bulwark/core';
+import {
+  bulwarkChannel,
+  BulwarkConfigError,
+  clockSchema,
+  Emitter,
+  isBulwarkConfigError,
+  isPromiseLike,
+  parseOptions,
+  systemClock,
+  type Clock,
+} from '@bulwark/core';
 import { checkSchema, type HealthCheck, type ParsedCheck, type ProbeTag } from './check.js';
 import { CheckRunner, type CheckOutcome } from './check-runner.js';
 import { aggregateStatus, type HealthStatus } from './status.js';
@@ -9,13 +19,13 @@ export interface HealthOptions {
   /** The checks; names must be unique. */
   checks?: readonly HealthCheck[];
   /** Public version of the service (draft `version`). */
-  version?: string;
-  /** Release of the service (draft `releaseId`), e.g. a git SHA. */
-  releaseId?: string;
+  version?: string | undefined;
+  /** Release of the service (draft `releaseId`), e.g. a git SHA; `undefined` (an unset variable) leaves it out. */
+  releaseId?: string | undefined;
   /** Unique id of the service (draft `serviceId`). */
-  serviceId?: string;
+  serviceId?: string | undefined;
   /** Human-friendly description of the service (draft `description`). */
-  description?: string;
+  description?: string | undefined;
   /** Time source for timeouts, caching and background runs. Default: the system clock. */
   clock?: Clock;
 }
@@ -221,7 +231,18 @@ export class Health {
  */
 export function createHealth(options: HealthOptions = {}): Health {
   const o = parseOptions(optionsSchema, options, 'createHealth()');
-  const checks: ParsedCheck[] = o.checks.map((check, i) => parseOptions(checkSchema, check, `createHealth() checks[${i}]`));
+  const checks: ParsedCheck[] = o.checks.map((check, i) => {
+    try {
+      return parseOptions(checkSchema, check, `createHealth() checks[${i}]`);
+    } catch (error) {
+      // Name the field from the options object down, as every other error does: `checks.2.name`.
+      if (!isBulwarkConfigError(error)) throw error;
+      throw new BulwarkConfigError(
+        'createHealth()',
+        error.issues.map((issue) => ({ field: issue.field ? `checks.${i}.${issue.field}` : `checks.${i}`, message: issue.message })),
+      );
+    }
+  });
   const seen = new Set<string>();
   for (const check of checks) {
     if (seen.has(check.name)) {

@@ -309,7 +309,7 @@ describe('bad config', () => {
   };
   const yes = (): boolean => true;
   it.each([
-    [{ checks: [{ name: 'has space', run: yes }] }, /checks\[0\].*name/s],
+    [{ checks: [{ name: 'has space', run: yes }] }, /"checks\.0\.name"/],
     [{ checks: [{ name: 'a', run: yes, measurement: 'x:y' }] }, /measurement/],
     [{ checks: [{ name: 'a', run: yes, cacheMs: 1, intervalMs: 1 }] }, /intervalMs.*not both/s],
     [{ checks: [{ name: 'a', run: yes, tags: [] }] }, /tags/],
@@ -320,4 +320,10 @@ describe('bad config', () => {
     [{ checks: [{ name: 'a', run: yes }, { name: 'a', run: yes }] }, /duplicate check name "a"/],
     [{ version: 1 }, /version/],
   ])('%j is refused naming the problem', (options, field) => bad(options, field));
+
+  it('names a bad check field from the options object down, as the README says', () => {
+    expect(() => createHealth({ checks: [{ name: 'ok', run: yes }, { name: 'has space', run: yes }] })).toThrow(
+      expect.objectContaining({ field: 'checks.1.name' }),
+    );
+  });
 });

@@ -2,11 +2,13 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import {
   bulwarkChannel,
+  clockSchema,
   DeadlineQueue,
   Emitter,
   parseOptions,
   systemClock,
   TimeoutError,
+  type Clock,
   type DeadlineEntry,
   type Unsubscribe,
 } from '@bulwark/core';
@@ -63,6 +65,8 @@ export interface RedisStoreOptions {
    * `'limiter'` uses the limiter's clock — for tests on a `VirtualClock` only.
    */
   time?: 'redis' | 'limiter';
+  /** Clock for the store's own timing: `timeoutMs` deadlines and the `errorBackoffMs` window. Default: the system clock. */
+  clock?: Clock;
 }
 
 /** A failed store call, as `onError` listeners and the `bulwark:rate-limiter:store-error` channel see it. */
@@ -98,6 +102,7 @@ const optionsSchema = z
       .union([z.literal(false), z.object({ maxKeys: z.number().int().min(1).max(10_000_000).optional() }).strict()])
       .optional(),
     time: z.enum(['redis', 'limiter']).optional(),
+    clock: clockSchema.default(systemClock),
     batch: z.boolean().optional(),
   })
   .strict();
@@ -273,7 +278,8 @@ export class RedisStore implements RateLimitStore<'async'> {
   readonly #timeoutMs: number;
   readonly #errorBackoffMs: number;
   readonly #blockKeys: number;
-  readonly #deadlines = new DeadlineQueue(systemClock);
+  readonly #clock: Clock;
+  readonly #deadlines: DeadlineQueue;
   readonly #rules = new Map<string, LimitRule>();
   readonly #errors = new Emitter<StoreErrorEvent>(storeErrorChannel);
   readonly #batch: boolean;
@@ -286,6 +292,8 @@ export class RedisStore implements RateLimitStore<'async'> {
     this.#client = options.client;
     this.prefix = o.prefix ?? 'bulwark:rl:';
     this.#timeoutMs = o.timeoutMs ?? 500;
+    this.#clock = o.clock;
+    this.#deadlines = new DeadlineQueue(o.clock);
     this.onErrorPolicy = options.onError ?? 'open';
     this.#errorBackoffMs = o.errorBackoffMs ?? 1_000;
     this.#blockKeys = o.blockCache === false ? 0 : (o.blockCache?.maxKeys ?? 10_000);
@@ -317,7 +325,7 @@ export class RedisStore implements RateLimitStore<'async'> {
    */
   run(keys: string[], args: string[], replyLength: number): Promise<unknown> {
     if (this.#downUntil !== 0) {
-      if (systemClock.now() < this.#downUntil) return Promise.reject(this.#lastError);
+      if (this.#clock.now() < this.#downUntil) return Promise.reject(this.#lastError);
       this.#downUntil = 0;
     }
     if (!this.#batch) return this.#timed(keys, args);
@@ -371,7 +379,7 @@ export class RedisStore implements RateLimitStore<'async'> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const entry: DeadlineEntry = {
-        deadline: systemClock.now() + this.#timeoutMs,
+        deadline: this.#clock.now() + this.#timeoutMs,
         queued: false,
         expire: () => {
           if (settled) return;
@@ -408,7 +416,7 @@ export class RedisStore implements RateLimitStore<'async'> {
   #down(error: unknown): Error {
     const e = error instanceof Error ? error : new Error(String(error));
     this.#lastError = e;
-    if (this.#errorBackoffMs > 0) this.#downUntil = systemClock.now() + this.#errorBackoffMs;
+    if (this.#errorBackoffMs > 0) this.#downUntil = this.#clock.now() + this.#errorBackoffMs;
     return e;
   }
 

@@ -8,6 +8,7 @@ import * as koaAdapter from '@bulwark/rate-limiter/koa';
 import { redisStore } from '@bulwark/rate-limiter/redis';
 import type { Outcome } from '@bulwark/http';
 import { frameworks, serve, type Framework, type Mount, type TestServer } from '@bulwark/test-servers';
+import { VirtualClock } from '@bulwark/core/testing';
 import { manualClock } from './reference.js';
 
 let server: TestServer | undefined;
@@ -298,5 +299,35 @@ describe('Fastify per-route limits (compiled at boot in onRoute)', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('redisStore timing runs on its injected clock', () => {
+  it('times out a call that never answers, and backs off, on a VirtualClock with no real waiting', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const frozen = {
+      evalsha: () => {
+        calls++;
+        return new Promise<never>(() => {});
+      },
+      eval: () => new Promise<never>(() => {}),
+    };
+    const store = redisStore({ client: frozen, onError: 'closed', timeoutMs: 200, errorBackoffMs: 1_000, batch: false, clock });
+    const limiter = rateLimiter({ limit: 5, windowMs: 1_000, store, clock });
+    let decided: unknown;
+    void limiter.consume('k').then((d) => (decided = d));
+    await clock.advance(199);
+    expect(decided).toBeUndefined();
+    await clock.advance(1);
+    await new Promise((resolve) => setImmediate(resolve)); // a turn for the answer, far less than the 200 ms timeout
+    expect(decided).toMatchObject({ allowed: false });
+    // Within the backoff the store is not asked; after it, it is.
+    await expect(limiter.consume('k')).resolves.toMatchObject({ allowed: false });
+    expect(calls).toBe(1);
+    await clock.advance(1_000);
+    void limiter.consume('k');
+    expect(calls).toBe(2);
+    await clock.runAll();
   });
 });
