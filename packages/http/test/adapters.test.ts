@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Guard, Outcome, RequestView } from '@bulwark/http';
 import { authorizeEndpoints, requestIdGuard } from '@bulwark/http';
 import Fastify from 'fastify';
-import { toExpress } from '@bulwark/http/express';
-import { toFastifyRoutes } from '@bulwark/http/fastify';
+import { requestId as expressRequestId, toExpress } from '@bulwark/http/express';
+import { requestId as fastifyRequestId, toFastifyRoutes } from '@bulwark/http/fastify';
+import { requestId as koaRequestId } from '@bulwark/http/koa';
 import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
@@ -147,6 +148,18 @@ describe.each(frameworks)('adapter contract: %s', (framework) => {
     expect(res.status).toBe(202);
     expect(res.headers.get('x-handler')).toBe('GET');
     expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it('requestId from the adapter subpaths takes every documented option', async () => {
+    let n = 0;
+    const options = { header: 'x-correlation-id', trustIncoming: false, maxLength: 8, generate: () => `gen-${++n}`, stateKey: 'cid' };
+    server = await serve(framework, {
+      mounts: [{ express: expressRequestId(options), fastify: fastifyRequestId(options), koa: koaRequestId(options) }],
+      stateKeys: ['cid'],
+    });
+    const res = await fetch(`${server.url}/echo`, { headers: { 'x-correlation-id': 'abc' } }); // not trusted: replaced
+    expect(res.headers.get('x-correlation-id')).toBe('gen-1');
+    expect(await res.json()).toEqual({ state: { cid: 'gen-1' } });
   });
 
   it('requestId: keeps a well-formed incoming id, replaces a malformed one, echoes and exposes it', async () => {
