@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { bulwarkChannel } from './channel.js';
 import { isBulwarkError } from './errors.js';
-import { isPromiseLike, policyRun, type BasePolicy, type ExecuteContext, type PolicyFn, type PolicyNext } from './policy.js';
+import { isPromiseLike, policyRun, type ExecuteContext, type PolicyFn, type PolicyLayer, type PolicyNext } from './run-protocol.js';
 
 /** How a call through a policy ended, for telemetry. */
 export type PolicyCallOutcome = 'success' | 'error' | 'rejected' | 'timeout';
@@ -42,7 +42,7 @@ export function callOutcomeOf(error: unknown): PolicyCallOutcome {
  * `hasSubscribers` read); otherwise calls of layers that have a `policyKind` are timed and published.
  */
 export function runLayer<T>(
-  layer: BasePolicy<unknown>,
+  layer: PolicyLayer,
   fn: PolicyFn<T>,
   ctx: ExecuteContext,
   next: PolicyNext,
@@ -54,7 +54,7 @@ export function runLayer<T>(
 // Bound once: the Node 20 global `performance` is a lazy accessor (see systemClock).
 const now = performance.now.bind(performance);
 
-function tracedRun<T>(layer: BasePolicy<unknown>, policy: string, fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): unknown {
+function tracedRun<T>(layer: PolicyLayer, policy: string, fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): unknown {
   const started = now();
   let result: unknown;
   try {
@@ -79,7 +79,7 @@ function tracedRun<T>(layer: BasePolicy<unknown>, policy: string, fn: PolicyFn<T
   );
 }
 
-function publishCall(layer: BasePolicy<unknown>, policy: string, outcome: PolicyCallOutcome, started: number, error: unknown): void {
+function publishCall(layer: PolicyLayer, policy: string, outcome: PolicyCallOutcome, started: number, error: unknown): void {
   // Published even if the subscriber left while the call ran: a channel without subscribers drops it.
   callChannel.publish({ policy, name: layer.name, source: layer, outcome, durationMs: now() - started, error });
 }

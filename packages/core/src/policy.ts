@@ -1,4 +1,7 @@
 import { runLayer } from './policy-call.js';
+import { policyRun, type ExecuteContext, type PolicyFn, type PolicyNext } from './run-protocol.js';
+
+export { isPromiseLike, policyRun, type ExecuteContext, type PolicyFn, type PolicyNext } from './run-protocol.js';
 
 /**
  * The policy kernel's contract. Every resilience primitive is a `Policy`; `compose` stacks them.
@@ -8,17 +11,6 @@ import { runLayer } from './policy-call.js';
  * so a stack of layers costs function calls, not one promise per layer. `execute` is the only place that turns the
  * answer into a promise.
  */
-
-/** What a policy hands to the function it runs. */
-export interface ExecuteContext {
-  /** Aborted when the caller's signal aborts or a layer (e.g. `timeout`) gives up. Pass it to `fetch` and friends. */
-  readonly signal: AbortSignal;
-  /** 1 for the first call, 2 for the first retry, and so on. */
-  readonly attempt: number;
-}
-
-/** A function a policy can run: sync or async, reading the context if it wants to. */
-export type PolicyFn<T> = (ctx: ExecuteContext) => T | PromiseLike<T>;
 
 /**
  * A resilience policy. `Extra` is what the policy may resolve with besides the function's own result
@@ -44,19 +36,6 @@ export interface Policy<Extra = never> {
 /** The outcome of one call: an error or a value. Passed to predicates such as `fallback`'s `when`. */
 export type CallOutcome<T> = { readonly kind: 'value'; readonly value: T } | { readonly kind: 'error'; readonly error: unknown };
 
-/**
- * The run protocol symbol (shared across package copies through the global symbol registry).
- * For policy authors; application code calls `execute`.
- */
-export const policyRun: unique symbol = Symbol.for('bulwark.policy.run') as never;
-
-/**
- * Runs the rest of a stack: the layers inside this one, then the function. A layer calls `next(fn, ctx)` where a
- * lone policy would call `fn(ctx)`; `fn` travels as data, so `compose` builds its stages once, not per call, and a
- * layer may call `next` any number of times (retries).
- */
-export type PolicyNext = <T>(fn: PolicyFn<T>, ctx: ExecuteContext) => T | PromiseLike<T>;
-
 /** The bottom of every stack: call the function. */
 export const callFunction: PolicyNext = (fn, ctx) => fn(ctx);
 
@@ -64,16 +43,6 @@ export const callFunction: PolicyNext = (fn, ctx) => fn(ctx);
 export const neverAbortedSignal: AbortSignal = new AbortController().signal;
 
 const rootContext: ExecuteContext = Object.freeze({ signal: neverAbortedSignal, attempt: 1 });
-
-/** True for promises and other thenables. */
-export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
-  return (
-    value instanceof Promise ||
-    (value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function')
-  );
-}
 
 /**
  * Base class for policies. Subclasses implement `[policyRun](fn, ctx, next)`, calling `next(fn, ctx)` to run what
