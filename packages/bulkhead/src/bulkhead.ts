@@ -6,6 +6,7 @@ import {
   DeadlineQueue,
   durationMsSchema,
   Emitter,
+  functionSchema,
   isBulwarkError,
   isPromiseLike,
   isTimeoutError,
@@ -101,7 +102,7 @@ export interface BulkheadOptions extends QueueOptions {
 const queueShape = {
   maxQueue: z.number().int().min(0).max(10_000_000).default(0),
   queueTimeoutMs: durationMsSchema.optional(),
-  isDrop: z.function().optional(),
+  isDrop: functionSchema().optional(),
   clock: clockSchema.default(systemClock),
   name: nameSchema.optional(),
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { functionSchema, parseOptions } from '@bulwark/core';
-import { withSkip, type Guard, type OutcomeHeaders, type RequestView, type RespondOutcome } from '@bulwark/http';
+import { problemReply, problemTypes, withSkip, type Guard, type RequestView, type RespondOutcome } from '@bulwark/http';
 import type { BulkheadPolicy } from './bulkhead.js';
 
 /** Options for load-shedding middleware. */
@@ -23,8 +23,8 @@ const optionsSchema = z
       message: 'expected a bulkhead() or adaptiveLimit()',
     }),
     retryAfterSeconds: z.number().int().min(0).default(1),
-    isDrop: z.function().optional(),
-    respond: z.function().optional(),
+    isDrop: functionSchema().optional(),
+    respond: functionSchema().optional(),
     skip: functionSchema<(req: RequestView) => boolean>().optional(),
   })
   .strict();
@@ -45,24 +45,20 @@ const optionsSchema = z
 export function loadSheddingGuard(options: LoadSheddingOptions): Guard {
   const o = parseOptions(optionsSchema, options, 'loadShedding()');
   const isDrop = options.isDrop ?? ((status: number) => status === 503 || status === 429);
-  const headers: OutcomeHeaders = {
-    'retry-after': o.retryAfterSeconds,
-    'content-type': 'application/problem+json',
-    'cache-control': 'no-store',
+  const shed: RespondOutcome = {
+    kind: 'respond',
+    ...(options.respond
+      ? options.respond()
+      : problemReply(
+          {
+            type: problemTypes.temporaryReducedCapacity,
+            title: 'Service Unavailable',
+            status: 503,
+            detail: 'Too many requests in progress; retry later.',
+          },
+          { retryAfterMs: o.retryAfterSeconds * 1000 },
+        )),
   };
-  const shed: RespondOutcome = options.respond
-    ? { kind: 'respond', ...options.respond() }
-    : {
-        kind: 'respond',
-        status: 503,
-        headers,
-        body: {
-          type: 'https://bulwark.dev/problems#overloaded',
-          title: 'Service overloaded',
-          status: 503,
-          detail: 'Too many requests in progress; retry later.',
-        },
-      };
   const limiter = o.limiter;
   return withSkip(() => {
     const permit = limiter.tryAcquire();

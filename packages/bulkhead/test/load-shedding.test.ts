@@ -25,7 +25,12 @@ describe.each(frameworks)('load shedding: %s', (framework) => {
     expect(shed.status).toBe(503);
     expect(shed.headers.get('retry-after')).toBe('3');
     expect(shed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await shed.json()).toMatchObject({ status: 503, title: 'Service overloaded' });
+    expect(shed.headers.get('cache-control')).toBe('no-store');
+    expect(await shed.json()).toMatchObject({
+      type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
+      status: 503,
+      title: 'Service Unavailable',
+    });
 
     client.abort(); // the client leaves: its permit must come back
     await holding;

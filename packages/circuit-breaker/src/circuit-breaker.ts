@@ -5,8 +5,10 @@ import {
   callFunction,
   clockSchema,
   Emitter,
+  functionSchema,
   isBulwarkError,
   isPromiseLike,
+  maxTimerMs,
   nameSchema,
   neverAbortedSignal,
   parseOptions,
@@ -106,8 +108,8 @@ const optionsSchema = z
     slowCallRateThreshold: z.number().gt(0).max(100).default(100),
     openMs: z
       .union([
-        z.number().positive().max(2_147_483_647),
-        z.function(),
+        z.number().positive().max(maxTimerMs),
+        functionSchema(),
         z.custom<{ delay: unknown }>((b) => typeof (b as { delay?: unknown } | null)?.delay === 'function'),
       ])
       .default(30_000),
@@ -123,7 +125,7 @@ const optionsSchema = z
         message: 'successThreshold cannot exceed permittedCalls',
         path: ['successThreshold'],
       }),
-    isFailure: z.function().optional(),
+    isFailure: functionSchema().optional(),
     initialState: z
       .object({
         state: z.enum(['closed', 'open', 'half-open']),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { functionSchema, parseOptions } from '@bulwark/core';
-import { withSkip, type Guard, type RequestView, type RespondOutcome } from '@bulwark/http';
+import { problemReply, problemTypes, withSkip, type Guard, type RequestView, type RespondOutcome } from '@bulwark/http';
 import type { CircuitBreakerPolicy } from './circuit-breaker.js';
 
 /** Options for the shedding middleware. */
@@ -20,8 +20,8 @@ const optionsSchema = z
     breaker: z.custom<CircuitBreakerPolicy>((b) => typeof (b as CircuitBreakerPolicy | null)?.tryAcquire === 'function', {
       message: 'expected a circuitBreaker()',
     }),
-    isFailure: z.function().optional(),
-    respond: z.function().optional(),
+    isFailure: functionSchema().optional(),
+    respond: functionSchema().optional(),
     skip: functionSchema<(req: RequestView) => boolean>().optional(),
   })
   .strict();
@@ -44,20 +44,17 @@ export function shedWhenOpenGuard(options: ShedWhenOpenOptions): Guard {
   const isFailure = options.isFailure ?? ((status: number) => status >= 500);
   const respond =
     options.respond ??
-    ((retryAfterMs: number): Omit<RespondOutcome, 'kind'> => ({
-      status: 503,
-      headers: {
-        'retry-after': Number.isFinite(retryAfterMs) ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : 60,
-        'content-type': 'application/problem+json',
-        'cache-control': 'no-store',
-      },
-      body: {
-        type: 'https://bulwark.dev/problems#circuit-open',
-        title: 'Service unavailable',
-        status: 503,
-        detail: 'A dependency of this route is failing; retry later.',
-      },
-    }));
+    ((retryAfterMs: number): Omit<RespondOutcome, 'kind'> =>
+      problemReply(
+        {
+          type: problemTypes.temporaryReducedCapacity,
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'A dependency of this route is failing; retry later.',
+        },
+        // An isolated circuit names no time: ask for a minute.
+        { retryAfterMs: Number.isFinite(retryAfterMs) ? retryAfterMs : 60_000 },
+      ));
   return withSkip(() => {
     const permit = breaker.tryAcquire();
     if (permit === undefined) return { kind: 'respond', ...respond(breaker.retryAfterMs) };

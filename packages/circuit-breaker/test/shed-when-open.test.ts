@@ -25,7 +25,7 @@ describe.each(frameworks)('shedWhenOpen: %s', (framework) => {
     expect(shed.status).toBe(503);
     expect(Number(shed.headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
     expect(shed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await shed.json()).toMatchObject({ status: 503, type: 'https://bulwark.dev/problems#circuit-open' });
+    expect(await shed.json()).toMatchObject({ status: 503, type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity' });
   });
 });
 

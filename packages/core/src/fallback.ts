@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bulwarkChannel } from './channel.js';
 import { Emitter } from './emitter.js';
-import { nameSchema, parseOptions } from './options.js';
+import { functionSchema, nameSchema, parseOptions } from './options.js';
 import {
   BasePolicy,
   isPromiseLike,
@@ -36,7 +36,7 @@ const fallbackChannel = bulwarkChannel<FallbackEvent>('core', 'fallback');
 
 const optionsSchema = z
   .object({
-    when: z.function().optional(),
+    when: functionSchema().optional(),
     name: nameSchema.optional(),
   })
   .strict();

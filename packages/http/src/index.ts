@@ -13,6 +13,7 @@ export {
 } from './contract.js';
 
 export { withSkip } from './with-skip.js';
+export { problemReply, problemTypes, retryAfterSeconds, type ProblemDetails } from './problem.js';
 
 // ---- Endpoints ----
 export { authorizeEndpoints } from './endpoints.js';

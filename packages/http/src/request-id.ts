@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parseOptions } from '@bulwark/core';
+import { functionSchema, parseOptions } from '@bulwark/core';
 import { z } from 'zod';
 import type { Guard, NextOutcome } from './contract.js';
 
@@ -25,7 +25,7 @@ const optionsSchema = z
       .default('x-request-id'),
     trustIncoming: z.boolean().default(true),
     maxLength: z.number().int().min(1).max(1024).default(128),
-    generate: z.function().optional(),
+    generate: functionSchema().optional(),
     stateKey: z.string().min(1).default('requestId'),
   })
   .strict();

@@ -13,7 +13,10 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
       "normalizeIp",
       "parseCidr",
       "parseIp",
+      "problemReply",
+      "problemTypes",
       "requestIdGuard",
+      "retryAfterSeconds",
       "withSkip",
     ]
   `);

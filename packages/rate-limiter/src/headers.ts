@@ -1,3 +1,4 @@
+import { retryAfterSeconds } from '@bulwark/http';
 import type { Decision } from './decision.js';
 import type { LimitRule } from './algorithms.js';
 
@@ -13,10 +14,6 @@ import type { LimitRule } from './algorithms.js';
  */
 export type RateLimitHeaders = 'draft-10' | 'draft-6' | 'legacy' | false;
 
-/** Whole seconds, rounded up: a client waiting this long is never early. */
-export function delaySeconds(ms: number): number {
-  return Math.max(0, Math.ceil(ms / 1000));
-}
 
 /** `w` is whole seconds in the draft: sent only when the window is one. */
 function windowParam(windowMs: number): string {
@@ -26,7 +23,7 @@ function windowParam(windowMs: number): string {
 /** Seconds until the limit lets this client through again (when refused) or is fully restored (when allowed). */
 function resetSeconds(d: Decision): number | undefined {
   const ms = d.allowed ? d.resetMs : d.retryAfterMs;
-  return ms === Infinity ? undefined : delaySeconds(ms);
+  return ms === Infinity ? undefined : retryAfterSeconds(ms);
 }
 
 /**
@@ -67,13 +64,13 @@ export function headerWriter(
     return (d) => ({
       'ratelimit-limit': d.limit,
       'ratelimit-remaining': d.remaining,
-      'ratelimit-reset': resetSeconds(d) ?? delaySeconds(d.windowMs),
+      'ratelimit-reset': resetSeconds(d) ?? retryAfterSeconds(d.windowMs),
       'ratelimit-policy': policy,
     });
   }
   return (d) => ({
     'x-ratelimit-limit': d.limit,
     'x-ratelimit-remaining': d.remaining,
-    'x-ratelimit-reset': resetSeconds(d) ?? delaySeconds(d.windowMs),
+    'x-ratelimit-reset': resetSeconds(d) ?? retryAfterSeconds(d.windowMs),
   });
 }

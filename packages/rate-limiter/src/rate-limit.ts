@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { functionSchema, parseOptions } from '@bulwark/core';
 import {
   clientIpResolver,
   ipKey,
   NEXT,
+  problemReply,
+  problemTypes,
+  retryAfterSeconds,
   type ClientIpOptions,
   type Guard,
   type Outcome,
@@ -11,7 +14,7 @@ import {
   type RequestView,
 } from '@bulwark/http';
 import type { Decision } from './decision.js';
-import { delaySeconds, headerWriter, type RateLimitHeaders } from './headers.js';
+import { headerWriter, type RateLimitHeaders } from './headers.js';
 import { isLimiter, type Limiter, type RateLimiter } from './rate-limiter.js';
 import { rateLimits } from './rate-limits.js';
 import type { StoreMode } from './store.js';
@@ -51,7 +54,7 @@ export interface RateLimitOptions<M extends StoreMode = StoreMode> {
   stateKey?: string | false;
 }
 
-const fn = z.function();
+const fn = functionSchema();
 const optionsSchema = z
   .object({
     limiter: z
@@ -74,43 +77,33 @@ const optionsSchema = z
     path: ['limiter'],
   });
 
-const QUOTA_EXCEEDED = 'https://iana.org/assignments/http-problem-types#quota-exceeded';
-const REDUCED_CAPACITY = 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity';
-
 function violated(d: Decision): string[] {
   return d.decisions === undefined ? [d.policy] : d.decisions.filter((x) => !x.allowed).map((x) => x.policy);
 }
 
 /** The default refusal: 429 (or 503 when a failing store refuses) with an RFC 9457 body. */
 function defaultReply(d: Decision): Reply {
+  // Retry-After is written with the rate-limit headers, so not here.
   if (d.error !== undefined) {
-    return {
+    return problemReply({
+      type: problemTypes.temporaryReducedCapacity,
+      title: 'Service Unavailable',
       status: 503,
-      headers: { 'content-type': 'application/problem+json' },
-      body: {
-        type: REDUCED_CAPACITY,
-        title: 'Service Unavailable',
-        status: 503,
-        detail: 'The rate limiter cannot reach its store; retry later.',
-        'violated-policies': violated(d),
-      },
-    };
+      detail: 'The rate limiter cannot reach its store; retry later.',
+      'violated-policies': violated(d),
+    });
   }
   const policies = violated(d);
-  return {
+  return problemReply({
+    type: problemTypes.quotaExceeded,
+    title: 'Too Many Requests',
     status: 429,
-    headers: { 'content-type': 'application/problem+json' },
-    body: {
-      type: QUOTA_EXCEEDED,
-      title: 'Too Many Requests',
-      status: 429,
-      detail:
-        d.retryAfterMs === Infinity
-          ? `This request costs more than the ${policies.join(', ')} limit allows at once.`
-          : `Rate limit ${policies.join(', ')} exceeded; retry in ${delaySeconds(d.retryAfterMs)} s.`,
-      'violated-policies': policies,
-    },
-  };
+    detail:
+      d.retryAfterMs === Infinity
+        ? `This request costs more than the ${policies.join(', ')} limit allows at once.`
+        : `Rate limit ${policies.join(', ')} exceeded; retry in ${retryAfterSeconds(d.retryAfterMs)} s.`,
+    'violated-policies': policies,
+  });
 }
 
 /**
@@ -155,7 +148,7 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
     if (!d.allowed) {
       const reply = (onLimited?.(req, d) as Reply | undefined) ?? defaultReply(d);
       const extra: Record<string, string | number> = { ...headers };
-      if (d.retryAfterMs < Infinity) extra['retry-after'] = delaySeconds(d.retryAfterMs);
+      if (d.retryAfterMs < Infinity) extra['retry-after'] = retryAfterSeconds(d.retryAfterMs);
       return { kind: 'respond', status: reply.status, headers: { ...extra, ...reply.headers }, body: reply.body };
     }
     return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { maxTimerMs, parseOptions } from '@bulwark/core';
 
 /**
  * How long to wait before retry number `retry` (1 for the first retry). `previousMs` is the delay used before the
@@ -20,7 +20,7 @@ export type Jitter =
   /** `min(maxMs, uniform in [baseMs, previous × 3])`: grows from the previous delay, not the attempt number */
   | 'decorrelated';
 
-const ms = z.number().min(0, { message: 'must be >= 0' }).max(2_147_483_647);
+const ms = z.number().min(0, { message: 'must be >= 0' }).max(maxTimerMs);
 
 /**
  * The same delay before every retry.

@@ -2,10 +2,12 @@ import { z } from 'zod';
 import {
   BasePolicy,
   bulwarkChannel,
-  isBulwarkError,
   clockSchema,
   Emitter,
+  functionSchema,
+  isBulwarkError,
   isPromiseLike,
+  maxTimerMs,
   nameSchema,
   parseOptions,
   policyRun,
@@ -103,14 +105,14 @@ const optionsSchema = z
   .object({
     maxAttempts: z.number().int().min(1).max(1_000).default(3),
     maxElapsedMs: z.number().min(0).optional(),
-    retryOn: z.function().optional(),
+    retryOn: functionSchema().optional(),
     backoff: z
-      .union([z.function(), z.custom<Backoff>((b) => typeof (b as Backoff | null)?.delay === 'function')], {
+      .union([functionSchema(), z.custom<Backoff>((b) => typeof (b as Backoff | null)?.delay === 'function')], {
         message: 'expected a Backoff (constant/linear/exponential) or a function (outcome, retry) => ms',
       })
       .optional(),
-    retryAfter: z.union([z.boolean(), z.function()]).default(true),
-    maxDelayMs: z.number().min(0).max(2_147_483_647).default(60_000),
+    retryAfter: z.union([z.boolean(), functionSchema()]).default(true),
+    maxDelayMs: z.number().min(0).max(maxTimerMs).default(60_000),
     waitForCircuit: z.boolean().default(false),
     budget: z
       .custom<RetryBudget>((b) => typeof (b as RetryBudget | null)?.tryAcquireRetry === 'function', {
@@ -118,7 +120,7 @@ const optionsSchema = z
       })
       .optional(),
     clock: clockSchema.default(systemClock),
-    random: z.function().optional(),
+    random: functionSchema().optional(),
     name: nameSchema.optional(),
   })
   .strict();
