@@ -42,6 +42,19 @@ export interface Mount {
   readonly koa: Middleware;
 }
 
+/** A package's three adapter factories (`loadShedding` from `/express`, `/fastify` and `/koa`, say). */
+export interface AdapterFactories<O> {
+  readonly express: (options: O) => RequestHandler;
+  readonly fastify: (options: O & { hook?: FastifyGuardHook }) => FastifyPluginCallback;
+  readonly koa: (options: O) => Middleware;
+}
+
+/** One {@link Mount} from the same options through each adapter; `hook` goes to Fastify only. */
+export function mountEach<O extends object>(factories: AdapterFactories<O>, options: O & { hook?: FastifyGuardHook }): Mount {
+  const { hook, ...rest } = options;
+  return { express: factories.express(rest as O), fastify: factories.fastify({ ...(rest as O), hook }), koa: factories.koa(rest as O) };
+}
+
 export interface ServeOptions {
   /** Packages' own adapter exports, mounted first, in order (Fastify: `register`ed). */
   mounts?: readonly Mount[];

@@ -3,7 +3,8 @@ import { bulkhead, loadSheddingGuard, type LoadSheddingOptions } from '@bulwark/
 import * as expressAdapter from '@bulwark/bulkhead/express';
 import * as fastifyAdapter from '@bulwark/bulkhead/fastify';
 import * as koaAdapter from '@bulwark/bulkhead/koa';
-import { frameworks, serve, type Mount, type TestServer } from '@bulwark/test-servers';
+import type { FastifyGuardHook } from '@bulwark/http/fastify';
+import { frameworks, mountEach, serve, type Mount, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -40,14 +41,8 @@ describe.each(frameworks)('load shedding: %s', (framework) => {
 });
 
 /** The package's own adapters, one per framework, from the same options. */
-function loadSheddingMount(options: LoadSheddingOptions & { hook?: 'onRequest' | 'preValidation' | 'preHandler' }): Mount {
-  const { hook, ...rest } = options;
-  return {
-    express: expressAdapter.loadShedding(rest),
-    fastify: fastifyAdapter.loadShedding({ ...rest, hook }),
-    koa: koaAdapter.loadShedding(rest),
-  };
-}
+const loadSheddingMount = (options: LoadSheddingOptions & { hook?: FastifyGuardHook }): Mount =>
+  mountEach({ express: expressAdapter.loadShedding, fastify: fastifyAdapter.loadShedding, koa: koaAdapter.loadShedding }, options);
 
 describe.each(frameworks)('loadShedding from the adapter subpaths: %s', (framework) => {
   it('takes every documented option: retryAfterSeconds, isDrop, respond, skip (and hook on Fastify)', async () => {

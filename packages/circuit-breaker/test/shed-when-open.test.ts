@@ -3,7 +3,8 @@ import { circuitBreaker, consecutive, shedWhenOpenGuard, type ShedWhenOpenOption
 import * as expressAdapter from '@bulwark/circuit-breaker/express';
 import * as fastifyAdapter from '@bulwark/circuit-breaker/fastify';
 import * as koaAdapter from '@bulwark/circuit-breaker/koa';
-import { frameworks, serve, type Mount, type TestServer } from '@bulwark/test-servers';
+import type { FastifyGuardHook } from '@bulwark/http/fastify';
+import { frameworks, mountEach, serve, type Mount, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -30,14 +31,8 @@ describe.each(frameworks)('shedWhenOpen: %s', (framework) => {
 });
 
 /** The package's own adapters, one per framework, from the same options. */
-function shedMount(options: ShedWhenOpenOptions & { hook?: 'onRequest' | 'preValidation' | 'preHandler' }): Mount {
-  const { hook, ...rest } = options;
-  return {
-    express: expressAdapter.shedWhenOpen(rest),
-    fastify: fastifyAdapter.shedWhenOpen({ ...rest, hook }),
-    koa: koaAdapter.shedWhenOpen(rest),
-  };
-}
+const shedMount = (options: ShedWhenOpenOptions & { hook?: FastifyGuardHook }): Mount =>
+  mountEach({ express: expressAdapter.shedWhenOpen, fastify: fastifyAdapter.shedWhenOpen, koa: koaAdapter.shedWhenOpen }, options);
 
 describe.each(frameworks)('shedWhenOpen from the adapter subpaths: %s', (framework) => {
   it('takes every documented option: isFailure, respond, skip (and hook on Fastify)', async () => {

@@ -7,7 +7,8 @@ import * as fastifyAdapter from '@bulwark/rate-limiter/fastify';
 import * as koaAdapter from '@bulwark/rate-limiter/koa';
 import { redisStore } from '@bulwark/rate-limiter/redis';
 import type { Outcome } from '@bulwark/http';
-import { frameworks, serve, type Framework, type Mount, type TestServer } from '@bulwark/test-servers';
+import type { FastifyGuardHook } from '@bulwark/http/fastify';
+import { frameworks, mountEach, serve, type Framework, type Mount, type TestServer } from '@bulwark/test-servers';
 import { VirtualClock } from '@bulwark/core/testing';
 import { manualClock } from './reference.js';
 
@@ -166,10 +167,8 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
 });
 
 /** The package's own adapters, one per framework, from the same options. */
-function rateLimitMount(options: RateLimitOptions & { hook?: 'onRequest' | 'preValidation' | 'preHandler' }): Mount {
-  const { hook, ...rest } = options;
-  return { express: expressAdapter.rateLimit(rest), fastify: fastifyAdapter.rateLimit({ ...rest, hook }), koa: koaAdapter.rateLimit(rest) };
-}
+const rateLimitMount = (options: RateLimitOptions & { hook?: FastifyGuardHook }): Mount =>
+  mountEach<RateLimitOptions>({ express: expressAdapter.rateLimit, fastify: fastifyAdapter.rateLimit, koa: koaAdapter.rateLimit }, options);
 
 describe.each(frameworks)('rateLimit from the adapter subpaths: %s', (framework) => {
   it('takes every documented option', async () => {
