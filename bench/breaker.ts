@@ -57,7 +57,7 @@ export const cases: Record<string, () => () => unknown> = {
     [100, 1_000, 10_000].map((size) => [
       `bulwark breaker, failure path, window ${size}`,
       () => {
-        const b = circuitBreaker({ window: countWindow({ size, minimumCalls: size }), failureRateThreshold: 90 });
+        const b = circuitBreaker({ window: countWindow({ size, minimumCalls: size }), failureRateThreshold: 0.9 });
         const fn = alternating();
         return () => swallow(b.execute(fn));
       },

@@ -39,11 +39,11 @@ export type OpenDuration =
 export interface CircuitBreakerOptions {
   /** Default `countWindow({ size: 100, minimumCalls: 20 })`. */
   window?: WindowFactory;
-  /** Failure rate (percent of calls in the window) that opens the circuit. Default 50. */
+  /** Failure rate that opens the circuit, as a fraction of the window's calls in (0, 1]. Default 0.5 (half). */
   failureRateThreshold?: number;
   /** A call taking at least this long counts as slow. Default: no slow-call tracking. */
   slowCallDurationMs?: number;
-  /** Slow-call rate (percent) that opens the circuit. Default 100. */
+  /** Slow-call rate that opens the circuit, as a fraction of the window's calls in (0, 1]. Default 1 (all). */
   slowCallRateThreshold?: number;
   /** How long the circuit stays open before a trial. Default 30,000 ms. */
   openMs?: OpenDuration;
@@ -96,6 +96,13 @@ export interface CircuitPermit {
 
 const stateChannel = bulwarkChannel<StateChangeEvent>('circuit-breaker', 'state-change');
 
+// Every rate in Bulwark is a fraction (a retry budget's ratio, a heap check's warnRatio). A percent here (cockatiel
+// users write 0.5, resilience4j users 50) is refused rather than read as 50 of a possible 1.
+const rateSchema = z
+  .number({ message: 'expected a fraction of the calls, e.g. 0.5 for half' })
+  .gt(0, { message: 'must be a fraction in (0, 1], e.g. 0.5 for half' })
+  .max(1, { message: 'must be a fraction in (0, 1], e.g. 0.5 for half (not a percent)' });
+
 const optionsSchema = z
   .object({
     window: z
@@ -103,9 +110,9 @@ const optionsSchema = z
         message: 'expected consecutive(), countWindow() or timeWindow()',
       })
       .optional(),
-    failureRateThreshold: z.number().gt(0).max(100).default(50),
+    failureRateThreshold: rateSchema.default(0.5),
     slowCallDurationMs: z.number().positive().optional(),
-    slowCallRateThreshold: z.number().gt(0).max(100).default(100),
+    slowCallRateThreshold: rateSchema.default(1),
     openMs: z
       .union([
         z.number().positive().max(maxTimerMs),
@@ -182,7 +189,10 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.name = o.name;
     const window = options.window ?? countWindow({ size: 100, minimumCalls: 20 });
     this.#window = window.create();
-    this.#thresholds = { failureRate: o.failureRateThreshold, slowCallRate: o.slowCallRateThreshold };
+    this.#thresholds = {
+      failureRatePpm: Math.round(o.failureRateThreshold * 1_000_000),
+      slowCallRatePpm: Math.round(o.slowCallRateThreshold * 1_000_000),
+    };
     this.#slowMs = o.slowCallDurationMs ?? Infinity;
     this.#timed = window.needsTime === true || this.#slowMs !== Infinity;
     const open = options.openMs ?? 30_000;
@@ -507,10 +517,10 @@ export class CircuitBreakerPolicy extends BasePolicy {
  * @example
  * ```ts
  * const breaker = circuitBreaker({
- *   window: timeWindow({ seconds: 30, minimumCalls: 20 }),
- *   failureRateThreshold: 50,
+ *   window: timeWindow({ windowMs: 30_000, minimumCalls: 20 }),
+ *   failureRateThreshold: 0.5,
  *   slowCallDurationMs: 2_000,
- *   slowCallRateThreshold: 80,
+ *   slowCallRateThreshold: 0.8,
  *   openMs: (opens) => Math.min(60_000, 5_000 * 2 ** (opens - 1)),
  *   halfOpen: { permittedCalls: 3, successThreshold: 2 },
  * });

@@ -22,10 +22,14 @@ export interface Window {
   reset(): void;
 }
 
-/** Rate thresholds in percent (0–100), as resilience4j states them. */
+/**
+ * Rate thresholds in parts per million of the window's calls: the options' fractions (0.5) as integers, so a
+ * threshold is compared exactly (`0.3 * 10` is 3.0000000000000004 in floating point, and 3 failures in 10 would not
+ * reach it).
+ */
 export interface Thresholds {
-  readonly failureRate: number;
-  readonly slowCallRate: number;
+  readonly failureRatePpm: number;
+  readonly slowCallRatePpm: number;
 }
 
 /** Makes a window for one breaker; pass one of {@link consecutive}, {@link countWindow}, {@link timeWindow}. */
@@ -39,7 +43,7 @@ export interface WindowFactory {
 /** Trips when either rate reaches its threshold over at least `minimumCalls` calls. */
 function rateTrips(c: WindowCounts, minimumCalls: number, t: Thresholds): boolean {
   if (c.calls < minimumCalls || c.calls === 0) return false;
-  return c.failures * 100 >= t.failureRate * c.calls || c.slow * 100 >= t.slowCallRate * c.calls;
+  return c.failures * 1_000_000 >= t.failureRatePpm * c.calls || c.slow * 1_000_000 >= t.slowCallRatePpm * c.calls;
 }
 
 /**
@@ -86,7 +90,7 @@ export interface CountWindowOptions {
  *
  * @example
  * ```ts
- * circuitBreaker({ window: countWindow({ size: 100, minimumCalls: 20 }), failureRateThreshold: 50 });
+ * circuitBreaker({ window: countWindow({ size: 100, minimumCalls: 20 }), failureRateThreshold: 0.5 });
  * ```
  */
 export function countWindow(options: CountWindowOptions): WindowFactory {
@@ -132,31 +136,38 @@ export function countWindow(options: CountWindowOptions): WindowFactory {
 
 /** Options for {@link timeWindow}. */
 export interface TimeWindowOptions {
-  /** Calls in the last `seconds` count (one bucket per second). */
-  seconds: number;
+  /** Calls in the last `windowMs` count: whole seconds in ms (one bucket per second), 1,000 to 3,600,000. */
+  windowMs: number;
   /** No rate is judged before this many calls in the window. Default 1. */
   minimumCalls?: number;
 }
 
 /**
- * The calls of the last `seconds` seconds (resilience4j's TIME_BASED window): one bucket per second. Moving to the
+ * The calls of the last `windowMs` (resilience4j's TIME_BASED window): one bucket per second. Moving to the
  * current second clears every bucket passed over, at most all of them, so failures from before an idle gap never
  * linger (cockatiel's sampling breaker rotates one bucket per call and counts failures from minutes ago).
  *
  * @example
  * ```ts
- * circuitBreaker({ window: timeWindow({ seconds: 10, minimumCalls: 20 }), failureRateThreshold: 25 });
+ * circuitBreaker({ window: timeWindow({ windowMs: 10_000, minimumCalls: 20 }), failureRateThreshold: 0.25 });
  * ```
  */
 export function timeWindow(options: TimeWindowOptions): WindowFactory {
   const o = parseOptions(
     z
-      .object({ seconds: z.number().int().min(1).max(3_600), minimumCalls: z.number().int().min(1).default(1) })
+      .object({
+        windowMs: z
+          .number()
+          .min(1_000, { message: 'must be at least 1,000 ms (one one-second bucket)' })
+          .max(3_600_000, { message: 'must be at most 3,600,000 ms (an hour)' })
+          .multipleOf(1_000, { message: 'must be whole seconds (buckets are one second), e.g. 30_000' }),
+        minimumCalls: z.number().int().min(1).default(1),
+      })
       .strict(),
     options,
     'timeWindow()',
   );
-  const size = o.seconds;
+  const size = o.windowMs / 1_000;
   return {
     kind: 'time',
     needsTime: true,

@@ -48,7 +48,7 @@ describe('circuit breaker', () => {
 
   it('holds no timers, whatever it goes through (opossum keeps intervals per breaker until shutdown)', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ window: timeWindow({ seconds: 5, minimumCalls: 1 }), slowCallDurationMs: 10, openMs: 50, clock });
+    const breaker = circuitBreaker({ window: timeWindow({ windowMs: 5_000, minimumCalls: 1 }), slowCallDurationMs: 10, openMs: 50, clock });
     await breaker.execute(fail).catch(() => {});
     expect(breaker.state).toBe('open');
     await clock.advance(50);
@@ -59,7 +59,7 @@ describe('circuit breaker', () => {
 
   it('time window: failures from before an idle gap do not count (cockatiel#64 counts failures from minutes ago)', async () => {
     const { clock, advance } = manualClock();
-    const breaker = circuitBreaker({ window: timeWindow({ seconds: 10, minimumCalls: 5 }), failureRateThreshold: 50, clock });
+    const breaker = circuitBreaker({ window: timeWindow({ windowMs: 10_000, minimumCalls: 5 }), failureRateThreshold: 0.5, clock });
     for (let i = 0; i < 4; i++) await breaker.execute(fail).catch(() => {});
     advance(5 * 60_000);
     await breaker.execute(fail).catch(() => {});
@@ -74,7 +74,7 @@ describe('circuit breaker', () => {
     const breaker = circuitBreaker({
       window: countWindow({ size: 4, minimumCalls: 4 }),
       slowCallDurationMs: 100,
-      slowCallRateThreshold: 50,
+      slowCallRateThreshold: 0.5,
       clock,
     });
     const slow = () => new Promise<string>((r) => clock.setTimeout(() => r('slow ok'), 150));
@@ -240,13 +240,18 @@ describe('circuit breaker', () => {
 
   it('rejects bad options naming the field', () => {
     expect(() => circuitBreaker({ failureRateThreshold: 0 })).toThrow(expect.objectContaining({ field: 'failureRateThreshold' }));
+    // A percent is refused, not read as a rate above 1 (resilience4j writes 50 where Bulwark and cockatiel write 0.5).
+    expect(() => circuitBreaker({ failureRateThreshold: 50 })).toThrow(/"failureRateThreshold": must be a fraction in \(0, 1\]/);
+    expect(() => circuitBreaker({ slowCallRateThreshold: 80 })).toThrow(expect.objectContaining({ field: 'slowCallRateThreshold' }));
     expect(() => circuitBreaker({ window: {} as never })).toThrow(expect.objectContaining({ field: 'window' }));
     expect(() => circuitBreaker({ halfOpen: { permittedCalls: 1, successThreshold: 2 } })).toThrow(
       expect.objectContaining({ field: 'halfOpen.successThreshold' }),
     );
     expect(() => circuitBreaker({ openMs: -5 })).toThrow(expect.objectContaining({ field: 'openMs' }));
     expect(() => countWindow({ size: 0 })).toThrow(expect.objectContaining({ field: 'size' }));
-    expect(() => timeWindow({ seconds: 0 })).toThrow(expect.objectContaining({ field: 'seconds' }));
+    expect(() => timeWindow({ windowMs: 0 })).toThrow(expect.objectContaining({ field: 'windowMs' }));
+    expect(() => timeWindow({ windowMs: 1_500 })).toThrow(/"windowMs": must be whole seconds/);
+    expect(() => timeWindow({ seconds: 10 } as never)).toThrow(/"seconds": unknown option/);
     expect(() => consecutive(0)).toThrow(expect.objectContaining({ field: 'n' }));
     expect(() => circuitBreaker({ treshold: 5 } as never)).toThrow(expect.objectContaining({ field: 'treshold' }));
     expect(isBrokenCircuitError(new Error('x'))).toBe(false);

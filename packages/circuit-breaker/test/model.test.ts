@@ -154,9 +154,9 @@ describe('circuit breaker model', () => {
             c.window.kind === 'consecutive'
               ? consecutive(c.window.n)
               : countWindow({ size: c.window.size, minimumCalls: c.window.minimumCalls }),
-          failureRateThreshold: c.failureRate,
+          failureRateThreshold: c.failureRate / 100,
           slowCallDurationMs: c.slowMs,
-          slowCallRateThreshold: c.slowRate,
+          slowCallRateThreshold: c.slowRate / 100,
           openMs: c.openMs,
           halfOpen: { permittedCalls: c.permitted, successThreshold: c.successThreshold, maxHalfOpenMs: c.maxHalfOpenMs },
           clock,
