@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { functionSchema, parseOptions } from '@bulwark/core';
+import { functionSchema, methodsSchema, parseOptions } from '@bulwark/core';
 import { problemReply, problemTypes, withSkip, type Guard, type RequestView, type RespondOutcome } from '@bulwark/http';
 import type { BulkheadPolicy } from './bulkhead.js';
 
@@ -19,9 +19,7 @@ export interface LoadSheddingOptions {
 
 const optionsSchema = z
   .object({
-    limiter: z.custom<BulkheadPolicy>((l) => typeof (l as BulkheadPolicy | null)?.tryAcquire === 'function', {
-      message: 'expected a bulkhead() or adaptiveLimit()',
-    }),
+    limiter: methodsSchema<BulkheadPolicy>(['tryAcquire'], 'expected a bulkhead() or adaptiveLimit()'),
     retryAfterSeconds: z.number().int().min(0).default(1),
     isDrop: functionSchema().optional(),
     respond: functionSchema().optional(),

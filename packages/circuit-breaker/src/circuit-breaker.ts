@@ -9,6 +9,7 @@ import {
   isBulwarkError,
   isPromiseLike,
   maxTimerMs,
+  methodsSchema,
   nameSchema,
   neverAbortedSignal,
   parseOptions,
@@ -117,7 +118,7 @@ const optionsSchema = z
       .union([
         z.number().positive().max(maxTimerMs),
         functionSchema(),
-        z.custom<{ delay: unknown }>((b) => typeof (b as { delay?: unknown } | null)?.delay === 'function'),
+        methodsSchema<{ delay: unknown }>(['delay'], 'expected ms, (opens) => ms, or a Backoff'),
       ])
       .default(30_000),
     halfOpen: z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { functionSchema, parseOptions } from '@bulwark/core';
+import { functionSchema, methodsSchema, parseOptions } from '@bulwark/core';
 import { problemReply, problemTypes, withSkip, type Guard, type RequestView, type RespondOutcome } from '@bulwark/http';
 import type { CircuitBreakerPolicy } from './circuit-breaker.js';
 
@@ -17,9 +17,7 @@ export interface ShedWhenOpenOptions {
 
 const optionsSchema = z
   .object({
-    breaker: z.custom<CircuitBreakerPolicy>((b) => typeof (b as CircuitBreakerPolicy | null)?.tryAcquire === 'function', {
-      message: 'expected a circuitBreaker()',
-    }),
+    breaker: methodsSchema<CircuitBreakerPolicy>(['tryAcquire'], 'expected a circuitBreaker()'),
     isFailure: functionSchema().optional(),
     respond: functionSchema().optional(),
     skip: functionSchema<(req: RequestView) => boolean>().optional(),

@@ -36,7 +36,7 @@ export {
   type BulwarkErrorOptions,
   type ConfigIssue,
 } from './errors.js';
-export { clockSchema, durationMsSchema, functionSchema, maxTimerMs, nameSchema, parseOptions } from './options.js';
+export { clockSchema, durationMsSchema, functionSchema, maxTimerMs, methodsSchema, nameSchema, parseOptions } from './options.js';
 
 // ---- Events ----
 export { Emitter, type EventSource, type Listener, type Unsubscribe } from './emitter.js';

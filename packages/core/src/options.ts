@@ -7,15 +7,30 @@ import type { Clock } from './clock.js';
  * same way everywhere.
  */
 
+/**
+ * An object option recognised by the methods it has (a limiter, a Redis client, a registry), checked with `typeof`
+ * and passed through as is: the one duck check every package uses, so they all accept the same things (another
+ * copy of a package, a test double) and say the same thing when they do not.
+ *
+ * @example
+ * ```ts
+ * const schema = z.object({ budget: methodsSchema<RetryBudget>(['tryAcquireRetry'], 'expected a RetryBudget from retryBudget()') });
+ * ```
+ */
+export function methodsSchema<T>(methods: readonly string[], message: string) {
+  return z.custom<T>(
+    (value) =>
+      (typeof value === 'object' || typeof value === 'function') &&
+      value !== null &&
+      methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+    { message },
+  );
+}
+
 /** A {@link Clock}: an object with `now`, `setTimeout` and `clearTimeout` functions. */
-export const clockSchema = z.custom<Clock>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Clock).now === 'function' &&
-    typeof (value as Clock).setTimeout === 'function' &&
-    typeof (value as Clock).clearTimeout === 'function',
-  { message: 'expected a Clock with now(), setTimeout() and clearTimeout()' },
+export const clockSchema = methodsSchema<Clock>(
+  ['now', 'setTimeout', 'clearTimeout'],
+  'expected a Clock with now(), setTimeout() and clearTimeout()',
 );
 
 /**

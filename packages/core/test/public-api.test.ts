@@ -28,6 +28,7 @@ it('locks the public surface of @bulwark/core', async () => {
       "isPromiseLike",
       "isTimeoutError",
       "maxTimerMs",
+      "methodsSchema",
       "nameSchema",
       "neverAbortedSignal",
       "noop",

@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { methodsSchema, parseOptions } from '@bulwark/core';
 import type { CheckResult, HealthCheck } from './check.js';
 import type { HealthStatus } from './status.js';
 
@@ -182,7 +182,7 @@ export interface PingableRedis {
 export function redisCheck(options: CheckOverrides & { client: PingableRedis }): HealthCheck {
   const { client, ...overrides } = options;
   parseOptions(
-    z.object({ client: z.custom<PingableRedis>((c) => typeof (c as PingableRedis | null)?.ping === 'function', { message: 'expected a client with ping()' }) }),
+    z.object({ client: methodsSchema<PingableRedis>(['ping'], 'expected a client with ping()') }),
     { client },
     'redisCheck()',
   );

@@ -6,6 +6,7 @@ import {
   durationMsSchema,
   Emitter,
   functionSchema,
+  methodsSchema,
   parseOptions,
   systemClock,
   TimeoutError,
@@ -70,7 +71,7 @@ export interface ShutdownReport {
 
 const optionsSchema = z
   .object({
-    health: z.custom<Health>((h) => typeof (h as Health | null)?.beginShutdown === 'function', { message: 'expected a Health from createHealth()' }).optional(),
+    health: methodsSchema<Health>(['beginShutdown'], 'expected a Health from createHealth()').optional(),
     signals: z.array(z.string().regex(/^SIG[A-Z0-9]+$/, { message: 'expected a signal name like "SIGTERM"' })).default(['SIGTERM', 'SIGINT']),
     readinessDelayMs: z.number().int().min(0).optional(),
     drainTimeoutMs: durationMsSchema.default(10_000),

@@ -5,6 +5,7 @@ import {
   clockSchema,
   DeadlineQueue,
   Emitter,
+  methodsSchema,
   parseOptions,
   systemClock,
   TimeoutError,
@@ -82,11 +83,9 @@ const storeErrorChannel = bulwarkChannel<StoreErrorEvent>('rate-limiter', 'store
 
 const optionsSchema = z
   .object({
-    client: z.custom<RedisClientLike>(
-      (c) =>
-        typeof (c as RedisClientLike | null)?.evalsha === 'function' &&
-        typeof (c as RedisClientLike).eval === 'function',
-      { message: 'expected a Redis client with evalsha() and eval() (ioredis, or node-redis through the README wrapper)' },
+    client: methodsSchema<RedisClientLike>(
+      ['evalsha', 'eval'],
+      'expected a Redis client with evalsha() and eval() (ioredis, or node-redis through the README wrapper)',
     ),
     prefix: z
       .string()

@@ -8,6 +8,7 @@ import {
   isBulwarkError,
   isPromiseLike,
   maxTimerMs,
+  methodsSchema,
   nameSchema,
   parseOptions,
   policyRun,
@@ -107,18 +108,14 @@ const optionsSchema = z
     maxElapsedMs: z.number().min(0).optional(),
     retryOn: functionSchema().optional(),
     backoff: z
-      .union([functionSchema(), z.custom<Backoff>((b) => typeof (b as Backoff | null)?.delay === 'function')], {
+      .union([functionSchema(), methodsSchema<Backoff>(['delay'], 'expected a Backoff')], {
         message: 'expected a Backoff (constant/linear/exponential) or a function (outcome, retry) => ms',
       })
       .optional(),
     retryAfter: z.union([z.boolean(), functionSchema()]).default(true),
     maxDelayMs: z.number().min(0).max(maxTimerMs).default(60_000),
     waitForCircuit: z.boolean().default(false),
-    budget: z
-      .custom<RetryBudget>((b) => typeof (b as RetryBudget | null)?.tryAcquireRetry === 'function', {
-        message: 'expected a RetryBudget from retryBudget()',
-      })
-      .optional(),
+    budget: methodsSchema<RetryBudget>(['tryAcquireRetry'], 'expected a RetryBudget from retryBudget()').optional(),
     clock: clockSchema.default(systemClock),
     random: functionSchema().optional(),
     name: nameSchema.optional(),

@@ -2,10 +2,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { trace, type Tracer } from '@opentelemetry/api';
 import { register as globalRegistry, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { methodsSchema, parseOptions } from '@bulwark/core';
 import { channelHandlers, type TelemetryPackage, type TelemetrySinks } from './channel-map.js';
 import type { TelemetryLogger } from './logger.js';
 import { bulwarkMetrics, type BulwarkMetrics } from './metrics.js';
+import { registrySchema } from './registry-schema.js';
 
 /** Options for {@link instrument}. */
 export interface InstrumentOptions {
@@ -38,23 +39,16 @@ const optionsSchema = z
     registry: z
       .union([
         z.literal(false),
-        z.custom<Registry>((r) => typeof (r as Registry | null)?.getSingleMetric === 'function', {
-          message: 'expected a prom-client Registry',
-        }),
+        registrySchema,
       ])
       .optional(),
     tracer: z
       .union([
         z.literal(false),
-        z.custom<Tracer>((t) => typeof (t as Tracer | null)?.startSpan === 'function', { message: 'expected an OpenTelemetry Tracer' }),
+        methodsSchema<Tracer>(['startSpan'], 'expected an OpenTelemetry Tracer'),
       ])
       .optional(),
-    logger: z
-      .custom<TelemetryLogger>(
-        (l) => ['debug', 'info', 'warn', 'error'].every((m) => typeof (l as Record<string, unknown> | null)?.[m] === 'function'),
-        { message: 'expected a logger with debug, info, warn and error methods (pino)' },
-      )
-      .optional(),
+    logger: methodsSchema<TelemetryLogger>(['debug', 'info', 'warn', 'error'], 'expected a logger with debug, info, warn and error methods (pino)').optional(),
     include: z.array(z.enum(packages)).optional(),
   })
   .strict();

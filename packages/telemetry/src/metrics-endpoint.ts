@@ -2,6 +2,7 @@ import { register as globalRegistry, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { functionSchema, parseOptions } from '@bulwark/core';
 import { authorizeEndpoints, type Endpoint, type Reply, type RequestView } from '@bulwark/http';
+import { registrySchema } from './registry-schema.js';
 
 /** Options for {@link metricsEndpoint} (and `metricsRoute()` in the framework entries). */
 export interface MetricsEndpointOptions {
@@ -15,7 +16,7 @@ export interface MetricsEndpointOptions {
 
 const optionsSchema = z
   .object({
-    registry: z.custom<Registry>((r) => typeof (r as Registry | null)?.metrics === 'function', { message: 'expected a prom-client Registry' }).optional(),
+    registry: registrySchema.optional(),
     path: z.string().regex(/^\/\S*$/, { message: 'must start with "/"' }).default('/metrics'),
     authorize: functionSchema<NonNullable<MetricsEndpointOptions['authorize']>>().optional(),
   })

@@ -3,6 +3,7 @@ import { Histogram, register as globalRegistry, type Registry } from 'prom-clien
 import { z } from 'zod';
 import { parseOptions } from '@bulwark/core';
 import type { Guard } from '@bulwark/http';
+import { registrySchema } from './registry-schema.js';
 
 /** Options for {@link requestMetricsGuard} (and `requestMetrics()` in the framework entries). */
 export interface RequestMetricsOptions {
@@ -20,7 +21,7 @@ const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT',
 
 const optionsSchema = z
   .object({
-    registry: z.custom<Registry>((r) => typeof (r as Registry | null)?.getSingleMetric === 'function', { message: 'expected a prom-client Registry' }).optional(),
+    registry: registrySchema.optional(),
     buckets: z.array(z.number().positive()).min(1).optional(),
   })
   .strict();
