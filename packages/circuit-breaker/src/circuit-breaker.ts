@@ -17,6 +17,7 @@ import {
   systemClock,
   type CallOutcome,
   type Clock,
+  type EventSource,
   type ExecuteContext,
   type PolicyFn,
   type PolicyNext,
@@ -183,6 +184,21 @@ export class CircuitBreakerPolicy extends BasePolicy {
   readonly #changed = new Emitter<StateChangeEvent>(stateChannel);
   /** On every state change; returns an unsubscribe function. */
   readonly onStateChange = this.#changed.on;
+  /** When the circuit opens, or is isolated by hand (cockatiel's `onBreak`); returns an unsubscribe function. */
+  readonly onBreak: EventSource<StateChangeEvent> = (listener) =>
+    this.#changed.on((e) => {
+      if (e.to === 'open' || e.to === 'isolated') listener(e);
+    });
+  /** When the circuit goes half-open: the next call is a trial (cockatiel's `onHalfOpen`). */
+  readonly onHalfOpen: EventSource<StateChangeEvent> = (listener) =>
+    this.#changed.on((e) => {
+      if (e.to === 'half-open') listener(e);
+    });
+  /** When the circuit closes again (cockatiel's `onReset`). */
+  readonly onReset: EventSource<StateChangeEvent> = (listener) =>
+    this.#changed.on((e) => {
+      if (e.to === 'closed') listener(e);
+    });
 
   constructor(options: CircuitBreakerOptions = {}) {
     super();

@@ -141,6 +141,33 @@ describe('circuit breaker', () => {
     expect(changes.mock.calls.at(-1)![0]).toMatchObject({ to: 'open', openMs: 100 });
   });
 
+  it("onBreak, onHalfOpen and onReset each see only their own changes (cockatiel's names), and unsubscribe", async () => {
+    const { clock, advance } = manualClock();
+    const breaker = circuitBreaker({ window: consecutive(1), openMs: 100, clock });
+    const seen: string[] = [];
+    breaker.onBreak((e) => seen.push(`break ${e.from}->${e.to}`));
+    breaker.onHalfOpen((e) => seen.push(`half-open ${e.from}->${e.to}`));
+    const offReset = breaker.onReset((e) => seen.push(`reset ${e.from}->${e.to}`));
+    await breaker.execute(fail).catch(() => {});
+    advance(100);
+    await breaker.execute(ok);
+    const isolation = breaker.isolate();
+    isolation.dispose();
+    offReset();
+    await breaker.execute(fail).catch(() => {});
+    advance(100);
+    await breaker.execute(ok);
+    expect(seen).toEqual([
+      'break closed->open',
+      'half-open open->half-open',
+      'reset half-open->closed',
+      'break closed->isolated',
+      'reset isolated->closed',
+      'break closed->open',
+      'half-open open->half-open',
+    ]);
+  });
+
   it("bulkhead rejections never count as the dependency's failures (opossum's capacity rejections open it)", async () => {
     const breaker = circuitBreaker({ window: consecutive(3) });
     const guarded = compose(breaker, bulkhead({ maxConcurrent: 1 }));
