@@ -129,11 +129,11 @@ export const channelHandlers: readonly ChannelHandler[] = [
   // ---- rate-limiter ----
   on<{ name: string; allowed: boolean; storeError: boolean }>('rate-limiter', 'decision', (e, sinks) => {
     const { metrics } = sinks;
-    metrics?.rateLimitDecisions.inc({ limiter: e.name, decision: e.allowed ? 'allowed' : 'limited' });
+    metrics?.rateLimitDecisions.inc({ name: e.name, decision: e.allowed ? 'allowed' : 'limited' });
     const span = recordingSpan(sinks);
     if (span !== undefined) {
       span.setAttribute('bulwark.ratelimit.allowed', e.allowed);
-      span.setAttribute('bulwark.ratelimit.limiter', e.name);
+      span.setAttribute('bulwark.name', e.name);
     }
   }),
   on<{ prefix: string; operation: string; decidedBy: string; error: unknown }>('rate-limiter', 'store-error', (e, sinks) => {
@@ -148,14 +148,14 @@ export const channelHandlers: readonly ChannelHandler[] = [
 
   // ---- health ----
   on<{ name: string; status: string; durationMs: number; timedOut: boolean; critical: boolean }>('health', 'check', (e, sinks) => {
-    sinks.metrics?.healthCheckStatus.set({ check: e.name }, statusValue[e.status] ?? 0);
-    sinks.metrics?.healthCheckDuration.observe({ check: e.name }, e.durationMs / 1000);
-    recordingSpan(sinks)?.addEvent('bulwark.health.check', { 'bulwark.health.check': e.name, 'bulwark.health.status': e.status });
+    sinks.metrics?.healthCheckStatus.set({ name: e.name }, statusValue[e.status] ?? 0);
+    sinks.metrics?.healthCheckDuration.observe({ name: e.name }, e.durationMs / 1000);
+    recordingSpan(sinks)?.addEvent('bulwark.health.check', { 'bulwark.name': e.name, 'bulwark.health.status': e.status });
     const before = sinks.state.checkStatus.get(e.name);
     sinks.state.checkStatus.set(e.name, e.status);
     if (before === e.status || (before === undefined && e.status === 'pass')) return;
     // Only changes are logged (the check output is left out: it may name hosts or users).
-    const fields = { check: e.name, from: before, to: e.status, critical: e.critical, timedOut: e.timedOut };
+    const fields = { name: e.name, from: before, to: e.status, critical: e.critical, timedOut: e.timedOut };
     if (e.status === 'pass') sinks.logger?.info(fields, 'bulwark: health check recovered');
     else sinks.logger?.warn(fields, `bulwark: health check ${e.status}`);
   }),

@@ -19,10 +19,10 @@ export interface BulwarkMetrics {
   readonly bulkheadRejections: Counter<'name' | 'reason'>;
   readonly timeouts: Counter<'name'>;
   readonly fallbacks: Counter<'name'>;
-  readonly rateLimitDecisions: Counter<'limiter' | 'decision'>;
+  readonly rateLimitDecisions: Counter<'name' | 'decision'>;
   readonly rateLimitStoreErrors: Counter<'operation' | 'decided_by'>;
-  readonly healthCheckStatus: Gauge<'check'>;
-  readonly healthCheckDuration: Histogram<'check'>;
+  readonly healthCheckStatus: Gauge<'name'>;
+  readonly healthCheckDuration: Histogram<'name'>;
 }
 
 /**
@@ -55,9 +55,9 @@ export function bulwarkMetrics(registry: Registry): BulwarkMetrics {
     bulkheadRejections: counter('bulwark_bulkhead_rejections_total', 'Calls a bulkhead turned away, by reason (full, queue-timeout).', ['name', 'reason']),
     timeouts: counter('bulwark_timeouts_total', 'Calls a timeout policy gave up on.', ['name']),
     fallbacks: counter('bulwark_fallbacks_total', 'Calls answered by a fallback.', ['name']),
-    rateLimitDecisions: counter('bulwark_ratelimit_decisions_total', 'Rate-limit decisions, allowed or limited.', ['limiter', 'decision']),
+    rateLimitDecisions: counter('bulwark_ratelimit_decisions_total', 'Rate-limit decisions, allowed or limited.', ['name', 'decision']),
     rateLimitStoreErrors: counter('bulwark_ratelimit_store_errors_total', 'Failed rate-limit store calls, by how they were answered.', ['operation', 'decided_by']),
-    healthCheckStatus: gauge('bulwark_health_check_status', 'Latest health check result: 1 pass, 0.5 warn, 0 fail.', ['check']),
-    healthCheckDuration: histogram('bulwark_health_check_duration_seconds', 'Health check run time.', ['check']),
+    healthCheckStatus: gauge('bulwark_health_check_status', 'Latest health check result: 1 pass, 0.5 warn, 0 fail.', ['name']),
+    healthCheckDuration: histogram('bulwark_health_check_duration_seconds', 'Health check run time.', ['name']),
   };
 }

@@ -66,9 +66,9 @@ describe.each(frameworks)('/metrics and request metrics on %s', (framework) => {
     expect(sample(text, 'bulwark_retry_attempts_total{name="quotes"}')).toBe(1);
     expect(sample(text, 'bulwark_policy_calls_total{policy="bulkhead",name="pool",outcome="success"}')).toBe(1);
     expect(sample(text, 'bulwark_bulkhead_active{name="pool"}')).toBe(0);
-    expect(sample(text, 'bulwark_ratelimit_decisions_total{limiter="search",decision="allowed"}')).toBe(1);
-    expect(sample(text, 'bulwark_ratelimit_decisions_total{limiter="search",decision="limited"}')).toBe(1);
-    expect(sample(text, 'bulwark_health_check_status{check="db"}')).toBe(0.5);
+    expect(sample(text, 'bulwark_ratelimit_decisions_total{name="search",decision="allowed"}')).toBe(1);
+    expect(sample(text, 'bulwark_ratelimit_decisions_total{name="search",decision="limited"}')).toBe(1);
+    expect(sample(text, 'bulwark_health_check_status{name="db"}')).toBe(0.5);
     // Koa without a router cannot name the route: the label is empty, never the raw path.
     const route = (path: string) => (framework.startsWith('koa') ? '' : path);
     const count = (method: string, path: string, status: number) =>

@@ -101,8 +101,8 @@ describe('metrics and logs per primitive', () => {
     const limiter = rateLimiter({ name: 'login', limit: 1, windowMs: 60_000 });
     limiter.consume('alice@example.com');
     limiter.consume('alice@example.com');
-    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { limiter: 'login', decision: 'allowed' })).toBe(1);
-    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { limiter: 'login', decision: 'limited' })).toBe(1);
+    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'login', decision: 'allowed' })).toBe(1);
+    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'login', decision: 'limited' })).toBe(1);
     expect(await registry.metrics()).not.toContain('alice');
     expect(JSON.stringify(lines)).not.toContain('alice');
   });
@@ -128,15 +128,15 @@ describe('metrics and logs per primitive', () => {
     let status = 'pass';
     const health = createHealth({ checks: [{ name: 'db', run: () => ({ status, output: 'password=hunter2' }) }] });
     await health.report('ready');
-    expect(await valueOf(registry, 'bulwark_health_check_status', { check: 'db' })).toBe(1);
+    expect(await valueOf(registry, 'bulwark_health_check_status', { name: 'db' })).toBe(1);
     status = 'warn';
     await health.report('ready');
-    expect(await valueOf(registry, 'bulwark_health_check_status', { check: 'db' })).toBe(0.5);
+    expect(await valueOf(registry, 'bulwark_health_check_status', { name: 'db' })).toBe(0.5);
     status = 'fail';
     await health.report('ready');
     await health.report('ready');
-    expect(await valueOf(registry, 'bulwark_health_check_status', { check: 'db' })).toBe(0);
-    expect(await countOf(registry, 'bulwark_health_check_duration_seconds', { check: 'db' })).toBe(4);
+    expect(await valueOf(registry, 'bulwark_health_check_status', { name: 'db' })).toBe(0);
+    expect(await countOf(registry, 'bulwark_health_check_duration_seconds', { name: 'db' })).toBe(4);
     expect(lines.filter((l) => String(l.msg).startsWith('bulwark: health check')).map((l) => [l.level, l.msg])).toEqual([
       [40, 'bulwark: health check warn'],
       [40, 'bulwark: health check fail'],
@@ -181,7 +181,7 @@ describe('subscription lifecycle', () => {
     await circuitBreaker({ name: 'x' }).execute(() => 1);
     rateLimiter({ name: 'only', limit: 5, windowMs: 1000 }).consume('k');
     expect(await valueOf(registry, 'bulwark_policy_calls_total', { policy: 'circuit-breaker', name: 'x', outcome: 'success' })).toBe(0);
-    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { limiter: 'only', decision: 'allowed' })).toBe(1);
+    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'only', decision: 'allowed' })).toBe(1);
   });
 
   it.each([

@@ -63,7 +63,7 @@ describe('span events and attributes on the active span', () => {
 
   it('a rate-limit decision sets bulwark.ratelimit.allowed on the span', async () => {
     const limiter = rateLimiter({ name: 'search', limit: 1, windowMs: 60_000 });
-    expect((await inSpan(async () => limiter.consume('k'))).attributes).toMatchObject({ 'bulwark.ratelimit.allowed': true, 'bulwark.ratelimit.limiter': 'search' });
+    expect((await inSpan(async () => limiter.consume('k'))).attributes).toMatchObject({ 'bulwark.ratelimit.allowed': true, 'bulwark.name': 'search' });
     expect((await inSpan(async () => limiter.consume('k'))).attributes).toMatchObject({ 'bulwark.ratelimit.allowed': false });
   });
 
