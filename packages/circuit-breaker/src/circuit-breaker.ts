@@ -98,8 +98,8 @@ export interface CircuitPermit {
 
 const stateChannel = bulwarkChannel<StateChangeEvent>('circuit-breaker', 'state-change');
 
-// Every rate in Bulwark is a fraction (a retry budget's ratio, a heap check's warnRatio). A percent here (cockatiel
-// users write 0.5, resilience4j users 50) is refused rather than read as 50 of a possible 1.
+// Every rate in Bulwark is a fraction (a retry budget's ratio, a heap check's warnRatio). A percent (50) is refused
+// rather than read as 50 of a possible 1.
 const rateSchema = z
   .number({ message: 'expected a fraction of the calls, e.g. 0.5 for half' })
   .gt(0, { message: 'must be a fraction in (0, 1], e.g. 0.5 for half' })
@@ -184,17 +184,17 @@ export class CircuitBreakerPolicy extends BasePolicy {
   readonly #changed = new Emitter<StateChangeEvent>(stateChannel);
   /** On every state change; returns an unsubscribe function. */
   readonly onStateChange = this.#changed.on;
-  /** When the circuit opens, or is isolated by hand (cockatiel's `onBreak`); returns an unsubscribe function. */
+  /** When the circuit opens, or is isolated by hand; returns an unsubscribe function. */
   readonly onBreak: EventSource<StateChangeEvent> = (listener) =>
     this.#changed.on((e) => {
       if (e.to === 'open' || e.to === 'isolated') listener(e);
     });
-  /** When the circuit goes half-open: the next call is a trial (cockatiel's `onHalfOpen`). */
+  /** When the circuit goes half-open: the next call is a trial. */
   readonly onHalfOpen: EventSource<StateChangeEvent> = (listener) =>
     this.#changed.on((e) => {
       if (e.to === 'half-open') listener(e);
     });
-  /** When the circuit closes again (cockatiel's `onReset`). */
+  /** When the circuit closes again. */
   readonly onReset: EventSource<StateChangeEvent> = (listener) =>
     this.#changed.on((e) => {
       if (e.to === 'closed') listener(e);

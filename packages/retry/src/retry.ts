@@ -52,7 +52,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /**
    * What to do when a circuit breaker refuses an attempt (`BULWARK_CIRCUIT_OPEN`). `false` (default): surface its
-   * error at once, as cockatiel and opossum users expect of an open circuit. `true`: wait for the circuit to admit
+   * error at once: an open circuit fails fast. `true`: wait for the circuit to admit
    * calls again, at most `maxDelayMs` (and what is left of `maxElapsedMs`), waking as soon as the breaker changes
    * state (a half-open trial that closes it ends the wait then, not when the refusal's hint runs out); a circuit
    * that will stay shut longer ends the retry at once.
