@@ -41,11 +41,11 @@ export type OpenDuration =
 export interface CircuitBreakerOptions {
   /** Default `countWindow({ size: 100, minimumCalls: 20 })`. */
   window?: WindowFactory;
-  /** Failure rate that opens the circuit, as a fraction of the window's calls in (0, 1]. Default 0.5 (half). */
+  /** Failure rate that opens the circuit, as a fraction of the window's calls in (0, 1], to 0.0001. Default 0.5. */
   failureRateThreshold?: number;
   /** A call taking at least this long counts as slow. Default: no slow-call tracking. */
   slowCallDurationMs?: number;
-  /** Slow-call rate that opens the circuit, as a fraction of the window's calls in (0, 1]. Default 1 (all). */
+  /** Slow-call rate that opens the circuit, as a fraction of the window's calls in (0, 1], to 0.0001. Default 1. */
   slowCallRateThreshold?: number;
   /** How long the circuit stays open before a trial. Default 30,000 ms. */
   openMs?: OpenDuration;
@@ -207,8 +207,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
     const window = options.window ?? countWindow({ size: 100, minimumCalls: 20 });
     this.#window = window.create();
     this.#thresholds = {
-      failureRatePpm: Math.round(o.failureRateThreshold * 1_000_000),
-      slowCallRatePpm: Math.round(o.slowCallRateThreshold * 1_000_000),
+      failureRateBp: Math.round(o.failureRateThreshold * 10_000),
+      slowCallRateBp: Math.round(o.slowCallRateThreshold * 10_000),
     };
     this.#slowMs = o.slowCallDurationMs ?? Infinity;
     this.#timed = window.needsTime === true || this.#slowMs !== Infinity;
