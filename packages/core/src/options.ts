@@ -63,7 +63,8 @@ export const nameSchema = z
 
 /**
  * Validates options once, at construction, and turns zod's issues into a {@link BulwarkConfigError} that names
- * each bad field. Every Bulwark factory calls this; per-call paths never validate.
+ * each bad field. Every Bulwark factory calls this; per-call paths never validate. `at` is the path of `input` in
+ * the options the user wrote, when it is a part of them validated on its own (`checks.2` for one health check).
  *
  * @example
  * ```ts
@@ -71,13 +72,13 @@ export const nameSchema = z
  * const opts = parseOptions(schema, input, 'rateLimiter()'); // throws BulwarkConfigError naming "limit"
  * ```
  */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string, at: readonly string[] = []): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new BulwarkConfigError(
     where,
     result.error.issues.flatMap((issue) => {
-      const path = issue.path.map(String);
+      const path = [...at, ...issue.path.map(String)];
       // zod reports unknown keys on their parent; name each key itself, which is what a user needs to fix.
       if (issue.code === 'unrecognized_keys') {
         return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'unknown option' }));

@@ -4,7 +4,6 @@ import {
   BulwarkConfigError,
   clockSchema,
   Emitter,
-  isBulwarkConfigError,
   isPromiseLike,
   parseOptions,
   systemClock,
@@ -231,18 +230,8 @@ export class Health {
  */
 export function createHealth(options: HealthOptions = {}): Health {
   const o = parseOptions(optionsSchema, options, 'createHealth()');
-  const checks: ParsedCheck[] = o.checks.map((check, i) => {
-    try {
-      return parseOptions(checkSchema, check, `createHealth() checks[${i}]`);
-    } catch (error) {
-      // Name the field from the options object down, as every other error does: `checks.2.name`.
-      if (!isBulwarkConfigError(error)) throw error;
-      throw new BulwarkConfigError(
-        'createHealth()',
-        error.issues.map((issue) => ({ field: issue.field ? `checks.${i}.${issue.field}` : `checks.${i}`, message: issue.message })),
-      );
-    }
-  });
+  // Each check is validated on its own, its fields named from the options down (`checks.2.name`).
+  const checks: ParsedCheck[] = o.checks.map((check, i) => parseOptions(checkSchema, check, 'createHealth()', ['checks', String(i)]));
   const seen = new Set<string>();
   for (const check of checks) {
     if (seen.has(check.name)) {
