@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { runAfter } from './response.js';
 
 const signals = new WeakMap<ServerResponse, AbortSignal>();
 
@@ -20,13 +21,8 @@ export function responseSignal(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
   signal = controller.signal;
   signals.set(res, signal);
-  const gone = () => controller.abort(new DOMException('The client went away before the response was sent', 'AbortError'));
-  if (res.closed) {
-    if (!res.writableFinished) gone();
-  } else {
-    res.once('close', () => {
-      if (!res.writableFinished) gone();
-    });
-  }
+  runAfter(res, (_status, aborted) => {
+    if (aborted) controller.abort(new DOMException('The client went away before the response was sent', 'AbortError'));
+  });
   return signal;
 }

@@ -7,6 +7,7 @@ import {
   problemReply,
   problemTypes,
   retryAfterSeconds,
+  withSkip,
   type ClientIpOptions,
   type Guard,
   type Outcome,
@@ -65,7 +66,7 @@ const optionsSchema = z
     clientIp: z.union([z.object({}).passthrough(), z.literal('framework')]).optional(),
     ipv6Prefix: z.number().int().min(1).max(128).optional(),
     cost: z.union([z.number().min(0).finite(), fn]).optional(),
-    skip: fn.optional(),
+    skip: functionSchema<(req: RequestView) => boolean>().optional(),
     headers: z.union([z.enum(['draft-10', 'draft-6', 'legacy']), z.literal(false)]).optional(),
     onLimited: fn.optional(),
     countIf: fn.optional(),
@@ -130,7 +131,6 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
   const costOption = options.cost ?? 1;
   const costOf = typeof costOption === 'function' ? costOption : undefined;
   const fixedCost = typeof costOption === 'number' && costOption !== 1 ? { cost: costOption } : undefined;
-  const skip = options.skip;
   const writeHeaders = headerWriter(o.headers ?? 'draft-10', limiter.rules);
   const onLimited = options.onLimited;
   const countIf = options.countIf;
@@ -165,7 +165,6 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
   };
 
   const guard = (req: RequestView): Outcome | Promise<Outcome> => {
-    if (skip?.(req) === true) return NEXT;
     const key = keyBy(req);
     if (key === undefined) return NEXT;
     const cost = costOf === undefined ? (fixedCost?.cost ?? 1) : costOf(req);
@@ -173,5 +172,5 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
     if (result instanceof Promise) return result.then((d: Decision) => decide(req, key, cost, d));
     return decide(req, key, cost, result);
   };
-  return Object.assign(guard, { stateKeys: stateKey === false ? [] : [stateKey] });
+  return withSkip(Object.assign(guard, { stateKeys: stateKey === false ? [] : [stateKey] }), o.skip);
 }
