@@ -64,7 +64,10 @@ export const cases: Record<string, () => () => unknown> = {
     ]),
   ),
   'cockatiel breaker, failure path, window 1000': () => {
-    const b = cockatielBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new CountBreaker({ threshold: 0.9, size: 1_000 }) });
+    const b = cockatielBreaker(handleAll, {
+      halfOpenAfter: 10_000,
+      breaker: new CountBreaker({ threshold: 0.9, size: 1_000 }),
+    });
     const fn = alternating();
     return () => swallow(b.execute(fn));
   },
@@ -84,7 +87,12 @@ export const cases: Record<string, () => () => unknown> = {
     return () => b.tryAcquire();
   },
   'bulwark compose(retry, breaker, bulkhead, timeout)': () => {
-    const p = compose(retry({ maxAttempts: 3 }), circuitBreaker({ window: consecutive(5) }), bulkhead({ maxConcurrent: 10, maxQueue: 100 }), timeout(10_000));
+    const p = compose(
+      retry({ maxAttempts: 3 }),
+      circuitBreaker({ window: consecutive(5) }),
+      bulkhead({ maxConcurrent: 10, maxQueue: 100 }),
+      timeout(10_000),
+    );
     return () => p.execute(work);
   },
   'cockatiel wrap(retry, breaker, bulkhead, timeout)': () => {

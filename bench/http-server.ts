@@ -113,7 +113,8 @@ if (framework === 'express') {
   }
   if (mode === 'ratelimit') app.use(bulwarkExpress({ limiter: limiter() }));
   if (mode === 'ratelimit-noheaders') app.use(bulwarkExpress({ limiter: limiter(), headers: false }));
-  if (mode === 'anchor') app.use(expressRateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
+  if (mode === 'anchor')
+    app.use(expressRateLimit({ windowMs: 60_000, limit: LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
   if (mode === 'livez') app.use(healthExpress(health()));
   if (mode === 'livez-bare') app.get('/livez', (_req, res) => void res.send('ok'));
   if (mode === 'livez-bare-headers') app.get('/livez', (_req, res) => void res.set(probeHeaders).send('ok'));
@@ -141,7 +142,8 @@ if (framework === 'express') {
   if (mode === 'anchor') await app.register(fastifyRateLimit, { max: LIMIT, timeWindow: 60_000 });
   if (mode === 'livez') await app.register(healthFastify(health()));
   if (mode === 'livez-bare') app.get('/livez', async () => 'ok');
-  if (mode === 'livez-bare-headers') app.get('/livez', async (_request, reply) => reply.headers(probeHeaders).send('ok'));
+  if (mode === 'livez-bare-headers')
+    app.get('/livez', async (_request, reply) => reply.headers(probeHeaders).send('ok'));
   app.get('/', async () => replyBody);
   await app.listen({ port: 0, host: '127.0.0.1' });
   console.log((app.server.address() as AddressInfo).port);
@@ -164,7 +166,8 @@ if (framework === 'express') {
   }
   if (mode === 'ratelimit') app.use(bulwarkKoa({ limiter: limiter() }));
   if (mode === 'ratelimit-noheaders') app.use(bulwarkKoa({ limiter: limiter(), headers: false }));
-  if (mode === 'anchor') app.use(koaRateLimit({ driver: 'memory', db: new Map(), duration: 60_000, max: LIMIT, id: (ctx) => ctx.ip }));
+  if (mode === 'anchor')
+    app.use(koaRateLimit({ driver: 'memory', db: new Map(), duration: 60_000, max: LIMIT, id: (ctx) => ctx.ip }));
   if (mode === 'livez') app.use(healthKoa(health()));
   app.use((ctx) => {
     if (ctx.path === '/livez' && mode === 'livez-bare-headers') ctx.set(probeHeaders);

@@ -13,7 +13,7 @@ const fn = make();
 const first = fn();
 const isAsync = first instanceof Promise;
 if (isAsync) await first;
-for (const until = performance.now() + 300; performance.now() < until; ) {
+for (const until = performance.now() + 300; performance.now() < until;) {
   for (let i = 0; i < 1_000; i++) {
     const r = fn();
     if (isAsync) await r;

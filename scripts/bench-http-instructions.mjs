@@ -121,10 +121,15 @@ export async function instructionsPerRequest(framework, mode, { requests = 2_000
     server.child.kill();
     await new Promise((resolve) => server.child.once('exit', resolve));
     const counts = dumpCounts(dir);
-    const of = (n) => Object.entries(counts).filter(([k]) => k.startsWith(`${n}-`)).map(([, v]) => v).sort((a, b) => a - b);
+    const of = (n) =>
+      Object.entries(counts)
+        .filter(([k]) => k.startsWith(`${n}-`))
+        .map(([, v]) => v)
+        .sort((a, b) => a - b);
     const small = of(requests);
     const big = of(3 * requests);
-    if (small.length < rounds || big.length < rounds) throw new Error(`${framework} ${mode}: missing callgrind dumps in ${dir}`);
+    if (small.length < rounds || big.length < rounds)
+      throw new Error(`${framework} ${mode}: missing callgrind dumps in ${dir}`);
     const perRequest = (big[0] - small[0]) / (2 * requests);
     const spread = Math.max((small[1] - small[0]) / requests, (big[1] - big[0]) / (3 * requests));
     return { perRequest, spread };

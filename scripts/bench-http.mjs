@@ -62,7 +62,6 @@ export async function serverCpu(server) {
   return { user: Number(user), system: Number(system) };
 }
 
-
 // The load generator: wrk where installed, else autocannon. On two cores autocannon (JavaScript) becomes the
 // bottleneck once responses carry longer header values: the server then idles between smaller batches and its CPU
 // per request rises (an A/B of two constant draft-10 header fields read 0.79x with autocannon, 1.01x with wrk).
@@ -138,7 +137,9 @@ export async function compareModes(framework, modes, { rounds, seconds, path = '
 export function httpMethod(rounds, seconds) {
   return (
     `${hasWrk ? 'wrk (1 thread)' : 'autocannon'}, 16 connections, ${rounds} rotating rounds of ${seconds} s per side; ` +
-    (pin ? `server pinned to core ${cores - 1}, load generator to the others.` : 'server and load generator share every core.')
+    (pin
+      ? `server pinned to core ${cores - 1}, load generator to the others.`
+      : 'server and load generator share every core.')
   );
 }
 
@@ -153,7 +154,10 @@ export async function microSuite(quick, suite, names, rounds = 3) {
   const samples = Object.fromEntries(names.map((name) => [name, []]));
   for (let round = 0; round < runs; round++) {
     for (const name of names) {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', 'run-case.ts', suite, name], { cwd: benchDir, encoding: 'utf8' });
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'run-case.ts', suite, name], {
+        cwd: benchDir,
+        encoding: 'utf8',
+      });
       samples[name].push(JSON.parse(out.trim().split('\n').at(-1)).ns);
     }
   }

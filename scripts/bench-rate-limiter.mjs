@@ -12,14 +12,22 @@ const quick = process.argv.includes('--quick');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rounds = quick ? 1 : 7;
 const node = (args) =>
-  JSON.parse(execFileSync(process.execPath, [...args], { cwd: benchDir, encoding: 'utf8' }).trim().split('\n').at(-1));
+  JSON.parse(
+    execFileSync(process.execPath, [...args], { cwd: benchDir, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1),
+  );
 
 /** Runs each case once per round, interleaved; returns, per case, the median of every field it printed. */
 function interleaved(cases) {
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) for (const [k, args] of Object.entries(cases)) samples[k].push(node(args));
   const medians = Object.fromEntries(
-    Object.entries(samples).map(([k, runs]) => [k, Object.fromEntries(Object.keys(runs[0]).map((f) => [f, median(runs.map((x) => x[f]))]))]),
+    Object.entries(samples).map(([k, runs]) => [
+      k,
+      Object.fromEntries(Object.keys(runs[0]).map((f) => [f, median(runs.map((x) => x[f]))])),
+    ]),
   );
   for (const [k, fields] of Object.entries(medians)) console.log(`${k}: ${JSON.stringify(fields)}`);
   return medians;
@@ -42,12 +50,16 @@ const micro = field(
   'ns',
 );
 const heap = field(
-  interleaved(Object.fromEntries(['map', 'bulwark', 'rlf'].map((k) => [k, ['--expose-gc', '--import', 'tsx', 'heap.ts', k]]))),
+  interleaved(
+    Object.fromEntries(['map', 'bulwark', 'rlf'].map((k) => [k, ['--expose-gc', '--import', 'tsx', 'heap.ts', k]])),
+  ),
   'bytesPerKey',
 );
 // ops per second, and Redis's and the client's CPU per op
 const redisRuns = interleaved(
-  Object.fromEntries(['incr', 'bulwark', 'rlf'].map((k) => [k, ['--import', 'tsx', 'redis-throughput.ts', k, quick ? '2' : '4']])),
+  Object.fromEntries(
+    ['incr', 'bulwark', 'rlf'].map((k) => [k, ['--import', 'tsx', 'redis-throughput.ts', k, quick ? '2' : '4']]),
+  ),
 );
 const redis = field(redisRuns, 'ops');
 
@@ -141,12 +153,15 @@ const lines = [
     ['raw `INCR` (floor)', 'incr'],
     ['Bulwark redisStore (GCRA; concurrent calls batched, 16 per script run)', 'bulwark'],
     ['rate-limiter-flexible RateLimiterRedis', 'rlf'],
-  ].map(([label, k]) => `| ${label} | ${redis[k].toFixed(0)} | ${us(redisRuns[k].redisUs)} | ${us(redisRuns[k].clientUs)} |`),
+  ].map(
+    ([label, k]) =>
+      `| ${label} | ${redis[k].toFixed(0)} | ${us(redisRuns[k].redisUs)} | ${us(redisRuns[k].clientUs)} |`,
+  ),
   '',
   'Limits of 1,000,000 per minute over 10,000 keys, never reached: every call is a full decision that writes its key',
-  '(Bulwark: one `MGET` for a script run\'s keys, then a `SET` per key that sets its TTL only when the key needs a later',
+  "(Bulwark: one `MGET` for a script run's keys, then a `SET` per key that sets its TTL only when the key needs a later",
   'whole second; rate-limiter-flexible: its own script). The CPU columns (Redis from `INFO cpu`, the client from',
-  '`process.cpuUsage()`) say which side bounds each rate: a side near one core\'s worth of CPU per second is the limit.',
+  "`process.cpuUsage()`) say which side bounds each rate: a side near one core's worth of CPU per second is the limit.",
   '',
   '## HTTP: a never-limiting rate limiter vs the bare framework',
   '',
@@ -172,7 +187,7 @@ const lines = [
   '',
   'Where the cost of the headers goes, by CPU against the same bare server (same rounds):',
   '',
-  '| framework | bare + ~300 ns of JavaScript per request | bare + a body longer by the fields\' bytes | bare + the two fields from a hand-written middleware | Bulwark without headers | Bulwark | Bulwark ÷ hand-written fields |',
+  "| framework | bare + ~300 ns of JavaScript per request | bare + a body longer by the fields' bytes | bare + the two fields from a hand-written middleware | Bulwark without headers | Bulwark | Bulwark ÷ hand-written fields |",
   '|---|---:|---:|---:|---:|---:|---:|',
   ...Object.entries(http).map(
     ([fw, r]) =>
@@ -184,7 +199,7 @@ const lines = [
   'warm process, alone). How far below 1.00× it reads is what ~300 ns of added work per request costs here, the',
   'load generator and the kernel included. The two fields are ' + fieldBytes + ' bytes per response here; the second',
   'column sends those bytes without any header work (on loopback the kernel delivers every byte to the load',
-  'generator inside the server\'s `writev`). The third adds what Node and the framework do per header field',
+  "generator inside the server's `writev`). The third adds what Node and the framework do per header field",
   '(validating and storing it, then serialising it). Any middleware that sends these fields pays both; the last',
   'column is what Bulwark adds on top — the key, the decision, the values, the adapter.',
   '',
@@ -193,11 +208,11 @@ const lines = [
     : [
         '## HTTP: instructions per request',
         '',
-        'The same servers under valgrind\'s callgrind (`node --single-threaded --no-memory-reducer`: compilation and GC run',
+        "The same servers under valgrind's callgrind (`node --single-threaded --no-memory-reducer`: compilation and GC run",
         'on the main thread and count too, and no full GC is scheduled by the clock, which valgrind slows ~50×), warmed up',
         'until two chunks of 5,000 requests cost within 3% of each other, then counted over rounds of 2,000 and 6,000 requests',
         '(per request = the least 6,000-round count minus the least 2,000-round count, over 4,000). Each cell: instructions',
-        'per request in the server\'s main thread, and bare ÷ that, the throughput ratio it would give if instructions',
+        "per request in the server's main thread, and bare ÷ that, the throughput ratio it would give if instructions",
         'were all a request cost. Left out: the kernel (the same syscalls on every side, a few more bytes for the fields)',
         'and how fast each instruction runs.',
         '',
@@ -212,9 +227,9 @@ const lines = [
         }),
         '',
         'The hand-written fields column is the floor for any middleware that sends the two draft-10 fields: what Node and',
-        'the framework spend to validate, store and serialise two header fields, plus a middleware\'s dispatch. Where that',
+        "the framework spend to validate, store and serialise two header fields, plus a middleware's dispatch. Where that",
         'column reads below 0.97×, no rate limiter sending these headers can reach the goal by this measure. Repeat runs of',
-        'one Fastify or Koa server agree within ~3% (JIT decisions differ); Express\'s counts move by ~10% between runs',
+        "one Fastify or Koa server agree within ~3% (JIT decisions differ); Express's counts move by ~10% between runs",
         '(its bare server read 556k and 606k on one day), more than a limiter costs, so its row decides nothing.',
         '',
       ]),

@@ -31,7 +31,7 @@ const lines = [
   'event, counted in `bulwark_policy_calls_total` and observed in `bulwark_policy_duration_seconds`. Of the added',
   'cost, about 85 ns are the two `performance.now()` reads that time the call (~45 ns each on this VM; less on most',
   'hardware), ~50 ns the `.then` that sees the call end, the rest publishing and counting. Rounds vary by ±5%: the',
-  'ratio sits at the goal\'s edge here.',
+  "ratio sits at the goal's edge here.",
   '',
   '## Goals (issue 6)',
   '',

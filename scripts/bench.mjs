@@ -7,49 +7,62 @@ import { compareModes, httpMethod, microSuite } from './bench-http.mjs';
 const quick = process.argv.includes('--quick');
 const httpOnly = process.argv.includes('--http-only'); // for iterating; does not write docs/benchmarks.md
 
-const core = httpOnly ? {} : await microSuite(quick, 'core', [
-  'await (floor)',
-  'bulwark timeout (cooperative)',
-  'bulwark timeout (aggressive)',
-  'bulwark timeout, fn reads ctx.signal',
-  'Promise.race + setTimeout (naive)',
-  'cockatiel timeout (cooperative)',
-  'cockatiel timeout (aggressive)',
-  'bulwark compose(4 pass-through)',
-  'cockatiel wrap(4 noop)',
-]);
-const retrySuite = httpOnly ? {} : await microSuite(quick, 'retry', [
-  'await (floor)',
-  'bulwark retry, success',
-  'cockatiel retry, success',
-  'p-retry, success',
-  'bulwark retry, fail once (0 ms backoff)',
-  'cockatiel retry, fail once (0 ms backoff)',
-  'p-retry, fail once (0 ms backoff)',
-]);
+const core = httpOnly
+  ? {}
+  : await microSuite(quick, 'core', [
+      'await (floor)',
+      'bulwark timeout (cooperative)',
+      'bulwark timeout (aggressive)',
+      'bulwark timeout, fn reads ctx.signal',
+      'Promise.race + setTimeout (naive)',
+      'cockatiel timeout (cooperative)',
+      'cockatiel timeout (aggressive)',
+      'bulwark compose(4 pass-through)',
+      'cockatiel wrap(4 noop)',
+    ]);
+const retrySuite = httpOnly
+  ? {}
+  : await microSuite(quick, 'retry', [
+      'await (floor)',
+      'bulwark retry, success',
+      'cockatiel retry, success',
+      'p-retry, success',
+      'bulwark retry, fail once (0 ms backoff)',
+      'cockatiel retry, fail once (0 ms backoff)',
+      'p-retry, fail once (0 ms backoff)',
+    ]);
 // Seven rounds here: two goals compare cases ~50 ns apart, and one process's timing can differ from the next by ±15%.
 const breakerRounds = 7;
-const breakerSuite = httpOnly ? {} : await microSuite(quick, 'breaker', [
-  'await (floor)',
-  'await + one side reaction (observing the outcome)',
-  'bulwark breaker (consecutive), success',
-  'cockatiel breaker (consecutive), success',
-  'opossum (defaults), success',
-  'bulwark breaker, failure path, window 100',
-  'bulwark breaker, failure path, window 1000',
-  'bulwark breaker, failure path, window 10000',
-  'cockatiel breaker, failure path, window 1000',
-  'opossum, failure path (90% threshold)',
-  'bulwark breaker tryAcquire, admitted (closed)',
-  'bulwark breaker tryAcquire, refused (open)',
-  'bulwark compose(retry, breaker, bulkhead, timeout)',
-  'cockatiel wrap(retry, breaker, bulkhead, timeout)',
-], breakerRounds);
-const bulkheadSuite = httpOnly ? {} : await microSuite(quick, 'bulkhead', [
-  'await (floor)',
-  'bulwark bulkhead, slot free',
-  'cockatiel bulkhead, slot free',
-]);
+const breakerSuite = httpOnly
+  ? {}
+  : await microSuite(
+      quick,
+      'breaker',
+      [
+        'await (floor)',
+        'await + one side reaction (observing the outcome)',
+        'bulwark breaker (consecutive), success',
+        'cockatiel breaker (consecutive), success',
+        'opossum (defaults), success',
+        'bulwark breaker, failure path, window 100',
+        'bulwark breaker, failure path, window 1000',
+        'bulwark breaker, failure path, window 10000',
+        'cockatiel breaker, failure path, window 1000',
+        'opossum, failure path (90% threshold)',
+        'bulwark breaker tryAcquire, admitted (closed)',
+        'bulwark breaker tryAcquire, refused (open)',
+        'bulwark compose(retry, breaker, bulkhead, timeout)',
+        'cockatiel wrap(retry, breaker, bulkhead, timeout)',
+      ],
+      breakerRounds,
+    );
+const bulkheadSuite = httpOnly
+  ? {}
+  : await microSuite(quick, 'bulkhead', [
+      'await (floor)',
+      'bulwark bulkhead, slot free',
+      'cockatiel bulkhead, slot free',
+    ]);
 
 const rounds = quick ? 1 : 7;
 const seconds = quick ? 2 : 4;
@@ -60,7 +73,8 @@ for (const framework of (process.env.FRAMEWORKS ?? 'express,fastify,koa').split(
   http[framework] = await compareModes(framework, modes, { rounds, seconds });
   const r = http[framework];
   console.log(
-    `http | ${framework}: ` + modes.map((m) => `${m} ${r[m].rps.toFixed(0)} req/s ${r[m].cpu.toFixed(1)} µs CPU/req`).join(', '),
+    `http | ${framework}: ` +
+      modes.map((m) => `${m} ${r[m].rps.toFixed(0)} req/s ${r[m].cpu.toFixed(1)} µs CPU/req`).join(', '),
   );
 }
 
@@ -80,10 +94,13 @@ const observing = b['await + one side reaction (observing the outcome)'];
 const observingVsFloor = observing / b['await (floor)'];
 const breakerVsObserving = b['bulwark breaker (consecutive), success'] / observing;
 const cockatielVsObserving = b['cockatiel breaker (consecutive), success'] / observing;
-const failureVsCockatiel = b['cockatiel breaker, failure path, window 1000'] / b['bulwark breaker, failure path, window 1000'];
+const failureVsCockatiel =
+  b['cockatiel breaker, failure path, window 1000'] / b['bulwark breaker, failure path, window 1000'];
 const windowGrowth = b['bulwark breaker, failure path, window 10000'] / b['bulwark breaker, failure path, window 100'];
-const refusalVsAdmission = b['bulwark breaker tryAcquire, refused (open)'] / b['bulwark breaker tryAcquire, admitted (closed)'];
-const stackSpeedup = b['cockatiel wrap(retry, breaker, bulkhead, timeout)'] / b['bulwark compose(retry, breaker, bulkhead, timeout)'];
+const refusalVsAdmission =
+  b['bulwark breaker tryAcquire, refused (open)'] / b['bulwark breaker tryAcquire, admitted (closed)'];
+const stackSpeedup =
+  b['cockatiel wrap(retry, breaker, bulkhead, timeout)'] / b['bulwark compose(retry, breaker, bulkhead, timeout)'];
 /** A suite's rows: time per call and ratio to its floor. */
 const rows = (suite) => [
   '| case | time/call | × floor |',
@@ -152,9 +169,9 @@ const lines = [
   '',
   httpMethod(rounds, seconds),
   '',
-  'Two measures. Throughput is what the goal names, but on two cores the load generator\'s scheduling swings it by',
-  'several percent between identical runs. The server\'s CPU time per request (`process.cpuUsage()` over the',
-  'measured window) is steadier; a CPU-bound server\'s throughput is its inverse, so the CPU ratio below is',
+  "Two measures. Throughput is what the goal names, but on two cores the load generator's scheduling swings it by",
+  "several percent between identical runs. The server's CPU time per request (`process.cpuUsage()` over the",
+  "measured window) is steadier; a CPU-bound server's throughput is its inverse, so the CPU ratio below is",
   '"bare CPU ÷ guarded CPU": the throughput the guard allows, relative to the bare framework. Ratios are paired:',
   'each round measures every side back to back, the ratio is taken within the round, and the median of the rounds',
   'is shown, so drift between rounds cancels out. The req/s and CPU columns are medians of the rounds.',
@@ -171,10 +188,10 @@ const lines = [
     );
   }),
   '',
-  'The hand-written column is the framework\'s own floor for adding any middleware (Koa wraps each one in',
+  "The hand-written column is the framework's own floor for adding any middleware (Koa wraps each one in",
   '`Promise.resolve` and a bound `dispatch`): a guard cannot cost less than that. Identical configurations differ',
   'by up to ~10% between runs here, so single-digit differences in these columns are noise; a CPU profile of the',
-  'guarded Fastify server under this load puts the adapter\'s own functions at about 0.05% of its samples.',
+  "guarded Fastify server under this load puts the adapter's own functions at about 0.05% of its samples.",
   '',
 ];
 if (!httpOnly) writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), lines.join('\n'));

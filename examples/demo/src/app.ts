@@ -62,7 +62,10 @@ export function createApp(options: DemoOptions = {}): DemoApp {
         name: 'quote-upstream',
         componentType: 'component',
         critical: false,
-        run: () => ({ status: quoteBreaker.state === 'open' ? 'fail' : 'pass', output: `circuit ${quoteBreaker.state}` }),
+        run: () => ({
+          status: quoteBreaker.state === 'open' ? 'fail' : 'pass',
+          output: `circuit ${quoteBreaker.state}`,
+        }),
       },
     ],
   });
@@ -72,7 +75,13 @@ export function createApp(options: DemoOptions = {}): DemoApp {
   const ipOf = clientIpResolver({ trustProxy: options.trustProxy ?? false });
 
   // Inbound: shed load beyond what the service is handling well, before doing any work.
-  const inbound = adaptiveLimit({ algorithm: 'gradient', initialLimit: 50, minLimit: 10, maxLimit: 500, name: 'inbound' });
+  const inbound = adaptiveLimit({
+    algorithm: 'gradient',
+    initialLimit: 50,
+    minLimit: 10,
+    maxLimit: 500,
+    name: 'inbound',
+  });
   app.use(loadShedding({ limiter: inbound }));
 
   // Framework-free middleware: decide the client's address once, hand it to every route.
@@ -106,9 +115,18 @@ export function createApp(options: DemoOptions = {}): DemoApp {
     fallback((error: unknown) => ({
       quote: 'Cached: the upstream was slow or down.',
       source: 'fallback' as const,
-      reason: isTimeoutError(error) ? 'timeout' : isBrokenCircuitError(error) ? 'circuit open' : String((error as Error).message),
+      reason: isTimeoutError(error)
+        ? 'timeout'
+        : isBrokenCircuitError(error)
+          ? 'circuit open'
+          : String((error as Error).message),
     })),
-    retry({ maxAttempts: 2, backoff: exponential({ baseMs: 20, maxMs: 100 }), budget: retryBudget(), name: 'quote-upstream' }),
+    retry({
+      maxAttempts: 2,
+      backoff: exponential({ baseMs: 20, maxMs: 100 }),
+      budget: retryBudget(),
+      name: 'quote-upstream',
+    }),
     quoteBreaker,
     quotePool,
     timeout(options.timeoutMs ?? 200, { name: 'quote-upstream' }),
@@ -145,9 +163,13 @@ export function createApp(options: DemoOptions = {}): DemoApp {
     rateLimiter({ name: 'burst', limit: 3, windowMs: 10_000, store: limitsStore }),
     rateLimiter({ name: 'hourly', limit: 20, windowMs: 3_600_000, store: limitsStore }),
   ]);
-  app.get('/search', rateLimit({ limiter: searchLimits, clientIp: { trustProxy: options.trustProxy ?? false } }), (req, res) => {
-    res.json({ results: [], query: text(req.query.q, ''), remaining: (res.locals.rateLimit as Decision).remaining });
-  });
+  app.get(
+    '/search',
+    rateLimit({ limiter: searchLimits, clientIp: { trustProxy: options.trustProxy ?? false } }),
+    (req, res) => {
+      res.json({ results: [], query: text(req.query.q, ''), remaining: (res.locals.rateLimit as Decision).remaining });
+    },
+  );
 
   app.get('/status', (_req, res) => {
     res.json({

@@ -79,8 +79,12 @@ describe('demo service', () => {
     const res = await fetch(`${base}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toMatch(/bulwark_policy_calls_total\{policy="circuit-breaker",name="quote-upstream",outcome="success"\} \d+/);
-    expect(text).toMatch(/http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/quote",http_response_status_code="200"\} \d+/);
+    expect(text).toMatch(
+      /bulwark_policy_calls_total\{policy="circuit-breaker",name="quote-upstream",outcome="success"\} \d+/,
+    );
+    expect(text).toMatch(
+      /http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/quote",http_response_status_code="200"\} \d+/,
+    );
   });
 });
 
@@ -91,7 +95,8 @@ describe('demo service: the quote circuit', () => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     const url = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
-    const quote = async (query: string) => (await (await fetch(`${url}/quote${query}`)).json()) as Record<string, unknown>;
+    const quote = async (query: string) =>
+      (await (await fetch(`${url}/quote${query}`)).json()) as Record<string, unknown>;
     try {
       const reasons: unknown[] = [];
       for (let i = 0; i < 4; i++) reasons.push((await quote('?fail=1')).reason);

@@ -32,7 +32,9 @@ export function createClient(url: string, log: (line: string) => void) {
     log(`  retry     attempt ${attempt} in ${Math.round(delayMs)} ms (${delaySource}) after ${describe(outcome)}`),
   );
   retries.onGiveUp(({ attempts, reason }) => log(`  retry     gave up after ${attempts} attempt(s): ${reason}`));
-  breaker.onStateChange(({ from, to, openMs }) => log(`  breaker   ${from} → ${to}${openMs ? ` for ${openMs} ms` : ''}`));
+  breaker.onStateChange(({ from, to, openMs }) =>
+    log(`  breaker   ${from} → ${to}${openMs ? ` for ${openMs} ms` : ''}`),
+  );
   pool.onRejected(({ reason }) => log(`  bulkhead  rejected: ${reason}`));
   deadline.onTimeout(({ timeoutMs }) => log(`  timeout   attempt cut off at ${timeoutMs} ms`));
 

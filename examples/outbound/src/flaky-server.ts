@@ -8,7 +8,10 @@ export type Behaviour = 'ok' | 'slow' | 'busy' | 'error';
  * A local upstream that answers from a script: 'ok' (200 at once), 'slow' (200 after `slowMs`), 'busy' (503 with
  * `Retry-After: 1`), 'error' (500). The script advances per request; past its end, every answer is 'ok'.
  */
-export async function startFlakyServer(script: Behaviour[], slowMs = 400): Promise<{ url: string; server: Server; served: () => number }> {
+export async function startFlakyServer(
+  script: Behaviour[],
+  slowMs = 400,
+): Promise<{ url: string; server: Server; served: () => number }> {
   let n = 0;
   const server = createServer((req, res) => {
     const behaviour = script[n++] ?? 'ok';

@@ -4,7 +4,21 @@ import { createClient } from './client.js';
 import { startFlakyServer, type Behaviour } from './flaky-server.js';
 
 /** What the upstream does, request by request: a blip, a slow answer, pushback, an outage, then recovery. */
-export const script: Behaviour[] = ['ok', 'error', 'ok', 'slow', 'ok', 'busy', 'ok', 'error', 'error', 'error', 'error', 'error', 'error'];
+export const script: Behaviour[] = [
+  'ok',
+  'error',
+  'ok',
+  'slow',
+  'ok',
+  'busy',
+  'ok',
+  'error',
+  'error',
+  'error',
+  'error',
+  'error',
+  'error',
+];
 
 /** Makes `calls` sequential calls (plus a pause for the circuit to half-open) and returns the log. */
 export async function runScenario(calls = 8, log: (line: string) => void = console.log): Promise<string[]> {

@@ -50,9 +50,16 @@ export interface AdapterFactories<O> {
 }
 
 /** One {@link Mount} from the same options through each adapter; `hook` goes to Fastify only. */
-export function mountEach<O extends object>(factories: AdapterFactories<O>, options: O & { hook?: FastifyGuardHook }): Mount {
+export function mountEach<O extends object>(
+  factories: AdapterFactories<O>,
+  options: O & { hook?: FastifyGuardHook },
+): Mount {
   const { hook, ...rest } = options;
-  return { express: factories.express(rest as O), fastify: factories.fastify({ ...(rest as O), hook }), koa: factories.koa(rest as O) };
+  return {
+    express: factories.express(rest as O),
+    fastify: factories.fastify({ ...(rest as O), hook }),
+    koa: factories.koa(rest as O),
+  };
 }
 
 export interface ServeOptions {
@@ -169,7 +176,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     };
   }
 
-  const app = framework === 'koa3' ? new Koa3() : (new Koa2());
+  const app = framework === 'koa3' ? new Koa3() : new Koa2();
   app.proxy = options.trustProxy === true;
   app.use(async (ctx, next) => {
     try {
@@ -211,8 +218,7 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
         hang.arrived();
         await new Promise(() => {});
       }
-    }
-    else if (ctx.path === '/created') {
+    } else if (ctx.path === '/created') {
       ctx.status = 201;
       ctx.body = 'made';
     } else if (ctx.path === '/fail') {

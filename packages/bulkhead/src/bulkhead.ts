@@ -26,7 +26,14 @@ import {
   type PolicyNext,
 } from '@bulwark/core';
 import { BulkheadRejectedError, type BulkheadRejection } from './errors.js';
-import { aimdLimit, fixedLimit, gradientLimit, type AimdOptions, type ConcurrencyLimit, type GradientOptions } from './limits.js';
+import {
+  aimdLimit,
+  fixedLimit,
+  gradientLimit,
+  type AimdOptions,
+  type ConcurrencyLimit,
+  type GradientOptions,
+} from './limits.js';
 
 /** Sent when a call is turned away, to `onRejected` and on `bulwark:bulkhead:rejected`. */
 export interface BulkheadRejectedEvent {
@@ -134,7 +141,11 @@ export class BulkheadPolicy extends BasePolicy {
   /** When an adaptive limit changes; returns an unsubscribe function. */
   readonly onLimitChange = this.#limitChanged.on;
 
-  constructor(limit: ConcurrencyLimit, options: z.output<z.ZodObject<typeof queueShape>>, isDrop?: (o: CallOutcome<unknown>) => boolean) {
+  constructor(
+    limit: ConcurrencyLimit,
+    options: z.output<z.ZodObject<typeof queueShape>>,
+    isDrop?: (o: CallOutcome<unknown>) => boolean,
+  ) {
     super();
     this.#limit = limit;
     this.name = options.name;
@@ -259,7 +270,8 @@ export class BulkheadPolicy extends BasePolicy {
       const before = this.#limit.current;
       this.#limit.sample(this.#clock.now() - started, inflight, dropped);
       const after = this.#limit.current;
-      if (after !== before && this.#limitChanged.active) this.#limitChanged.emit({ name: this.name, from: before, to: after });
+      if (after !== before && this.#limitChanged.active)
+        this.#limitChanged.emit({ name: this.name, from: before, to: after });
     }
     this.#release();
   }
@@ -364,7 +376,11 @@ export type AdaptiveLimitOptions = QueueOptions &
  */
 export function adaptiveLimit(options: AdaptiveLimitOptions = {}): BulkheadPolicy {
   const { maxQueue, queueTimeoutMs, isDrop, clock, name, algorithm, ...limitOptions } = options;
-  const o = parseOptions(z.object(queueShape).strict(), { maxQueue, queueTimeoutMs, isDrop, clock, name }, 'adaptiveLimit()');
+  const o = parseOptions(
+    z.object(queueShape).strict(),
+    { maxQueue, queueTimeoutMs, isDrop, clock, name },
+    'adaptiveLimit()',
+  );
   if (algorithm !== undefined && algorithm !== 'aimd' && algorithm !== 'gradient') {
     parseOptions(z.object({ algorithm: z.enum(['aimd', 'gradient']) }), { algorithm }, 'adaptiveLimit()');
   }

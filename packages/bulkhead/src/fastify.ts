@@ -20,5 +20,8 @@ declare module 'fastify' {
  * await app.register(loadShedding({ limiter: bulkhead({ maxConcurrent: 100 }) }));
  * ```
  */
-export const loadShedding = ({ hook, ...options }: LoadSheddingOptions & { hook?: FastifyGuardHook }): FastifyPluginCallback =>
+export const loadShedding = ({
+  hook,
+  ...options
+}: LoadSheddingOptions & { hook?: FastifyGuardHook }): FastifyPluginCallback =>
   toFastify(loadSheddingGuard(options), { name: '@bulwark/bulkhead', hook, routeConfigKey: 'loadShedding' });

@@ -133,7 +133,8 @@ export function gradientLimit(options: GradientOptions = {}): ConcurrencyLimit {
       const shortRtt = Math.max(rttMs, 1e-3) * (dropped ? 2 : 1);
       // Long-term RTT: a plain average while warming up, then an exponential moving average.
       samples++;
-      longRtt = samples <= warmup ? longRtt + (shortRtt - longRtt) / samples : longRtt * (1 - factor) + shortRtt * factor;
+      longRtt =
+        samples <= warmup ? longRtt + (shortRtt - longRtt) / samples : longRtt * (1 - factor) + shortRtt * factor;
       // Latency back to normal after a long overload: let the baseline catch up faster.
       if (longRtt / shortRtt > 2) longRtt *= 0.9;
       // App-limited: too few calls in flight to learn anything about the limit.

@@ -21,7 +21,10 @@ describe('adaptive limits', () => {
         (algorithm, minLimit, span, samples) => {
           const maxLimit = minLimit + span;
           const initialLimit = minLimit + Math.floor(span / 2);
-          const limit = algorithm === 'aimd' ? aimdLimit({ minLimit, maxLimit, initialLimit }) : gradientLimit({ minLimit, maxLimit, initialLimit });
+          const limit =
+            algorithm === 'aimd'
+              ? aimdLimit({ minLimit, maxLimit, initialLimit })
+              : gradientLimit({ minLimit, maxLimit, initialLimit });
           for (const s of samples) {
             limit.sample(s.rtt, s.inflight, s.dropped);
             expect(limit.current).toBeGreaterThanOrEqual(minLimit);
@@ -67,8 +70,14 @@ describe('adaptive limits', () => {
   });
 
   it('rejects bad options naming the field', () => {
-    expect(() => adaptiveLimit({ minLimit: 10, maxLimit: 5 })).toThrow(expect.objectContaining({ field: 'initialLimit' }));
-    expect(() => adaptiveLimit({ algorithm: 'aimd', backoffRatio: 1 })).toThrow(expect.objectContaining({ field: 'backoffRatio' }));
-    expect(() => adaptiveLimit({ algorithm: 'vegas' as never })).toThrow(expect.objectContaining({ field: 'algorithm' }));
+    expect(() => adaptiveLimit({ minLimit: 10, maxLimit: 5 })).toThrow(
+      expect.objectContaining({ field: 'initialLimit' }),
+    );
+    expect(() => adaptiveLimit({ algorithm: 'aimd', backoffRatio: 1 })).toThrow(
+      expect.objectContaining({ field: 'backoffRatio' }),
+    );
+    expect(() => adaptiveLimit({ algorithm: 'vegas' as never })).toThrow(
+      expect.objectContaining({ field: 'algorithm' }),
+    );
   });
 });

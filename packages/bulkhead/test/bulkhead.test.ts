@@ -67,14 +67,20 @@ describe('bulkhead', () => {
     const callArb = fc.record({
       at: fc.integer({ min: 0, max: 30 }).map((n) => n * 4),
       duration: fc.integer({ min: 0, max: 15 }).map((n) => n * 4 + 1),
-      abortAfter: fc.option(fc.integer({ min: 0, max: 15 }).map((n) => n * 4 + 2), { nil: undefined }),
+      abortAfter: fc.option(
+        fc.integer({ min: 0, max: 15 }).map((n) => n * 4 + 2),
+        { nil: undefined },
+      ),
     });
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(callArb, { minLength: 1, maxLength: 14, selector: (c) => c.at }),
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 0, max: 5 }),
-        fc.option(fc.integer({ min: 0, max: 10 }).map((n) => n * 4 + 3), { nil: undefined }),
+        fc.option(
+          fc.integer({ min: 0, max: 10 }).map((n) => n * 4 + 3),
+          { nil: undefined },
+        ),
         async (unsorted, max, maxQueue, queueTimeout) => {
           const calls = [...unsorted].sort((a, b) => a.at - b.at);
           const expected = model(calls, max, maxQueue, queueTimeout);
@@ -101,8 +107,7 @@ describe('bulkhead', () => {
                 )
                 .then(
                   () => (actual[i]!.outcome = 'ok'),
-                  (e: unknown) =>
-                    (actual[i]!.outcome = isBulkheadRejectedError(e) ? e.reason : 'aborted'),
+                  (e: unknown) => (actual[i]!.outcome = isBulkheadRejectedError(e) ? e.reason : 'aborted'),
                 );
             }, c.at);
           });
@@ -155,7 +160,10 @@ describe('bulkhead', () => {
     const seen = vi.fn();
     policy.onRejected(seen);
     const hold = policy.execute(() => new Promise<void>(() => {}));
-    await expect(policy.execute(async () => 1)).rejects.toMatchObject({ code: 'BULWARK_BULKHEAD_FULL', reason: 'full' });
+    await expect(policy.execute(async () => 1)).rejects.toMatchObject({
+      code: 'BULWARK_BULKHEAD_FULL',
+      reason: 'full',
+    });
     expect(seen).toHaveBeenCalledWith({ name: 'db', reason: 'full', active: 1, queued: 0 });
     void hold;
   });

@@ -42,7 +42,10 @@ describe.each(frameworks)('load shedding: %s', (framework) => {
 
 /** The package's own adapters, one per framework, from the same options. */
 const loadSheddingMount = (options: LoadSheddingOptions & { hook?: FastifyGuardHook }): Mount =>
-  mountEach({ express: expressAdapter.loadShedding, fastify: fastifyAdapter.loadShedding, koa: koaAdapter.loadShedding }, options);
+  mountEach(
+    { express: expressAdapter.loadShedding, fastify: fastifyAdapter.loadShedding, koa: koaAdapter.loadShedding },
+    options,
+  );
 
 describe.each(frameworks)('loadShedding from the adapter subpaths: %s', (framework) => {
   it('takes every documented option: retryAfterSeconds, isDrop, respond, skip (and hook on Fastify)', async () => {
@@ -85,7 +88,10 @@ describe.each(frameworks)('loadShedding from the adapter subpaths: %s', (framewo
 it("Fastify: every hook the README names boots, a route's config opts out, and a bad hook is a config error", async () => {
   for (const hook of ['onRequest', 'preValidation', 'preHandler'] as const) {
     const limiter = bulkhead({ maxConcurrent: 1 });
-    server = await serve('fastify5', { mounts: [loadSheddingMount({ limiter, hook })], exemptConfig: { loadShedding: false } });
+    server = await serve('fastify5', {
+      mounts: [loadSheddingMount({ limiter, hook })],
+      exemptConfig: { loadShedding: false },
+    });
     const arrived = server.hung();
     const client = new AbortController();
     const holding = fetch(`${server.url}/hang`, { signal: client.signal }).catch(() => undefined);
@@ -97,12 +103,14 @@ it("Fastify: every hook the README names boots, a route's config opts out, and a
     await server.close();
     server = undefined;
   }
-  expect(() => fastifyAdapter.loadShedding({ limiter: bulkhead({ maxConcurrent: 1 }), hook: 'onSend' as never })).toThrow(
-    expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG', field: 'hook' }),
-  );
+  expect(() =>
+    fastifyAdapter.loadShedding({ limiter: bulkhead({ maxConcurrent: 1 }), hook: 'onSend' as never }),
+  ).toThrow(expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG', field: 'hook' }));
 });
 
 it('bad options are named', () => {
   expect(() => loadSheddingGuard({ limiter: {} as never })).toThrow(expect.objectContaining({ field: 'limiter' }));
-  expect(() => loadSheddingGuard({ limiter: bulkhead({ maxConcurrent: 1 }), skip: true as never })).toThrow(expect.objectContaining({ field: 'skip' }));
+  expect(() => loadSheddingGuard({ limiter: bulkhead({ maxConcurrent: 1 }), skip: true as never })).toThrow(
+    expect.objectContaining({ field: 'skip' }),
+  );
 });

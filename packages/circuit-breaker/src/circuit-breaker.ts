@@ -33,9 +33,7 @@ export type OutcomeClass = 'success' | 'failure' | 'ignore';
 
 /** Open duration: fixed ms, a function of how many times in a row the circuit opened, or a retry `Backoff`. */
 export type OpenDuration =
-  | number
-  | ((opens: number) => number)
-  | { delay(n: number, previousMs: number, random: () => number): number };
+  number | ((opens: number) => number) | { delay(n: number, previousMs: number, random: () => number): number };
 
 /** Options for {@link circuitBreaker}. */
 export interface CircuitBreakerOptions {
@@ -323,7 +321,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
     const state = this.#state;
     if (state === 'disabled' || state === 'isolated' || state === 'open') return;
     if (state === 'half-open') {
-      if (cls === 'ignore') this.#trials--; // its slot goes to another trial
+      if (cls === 'ignore')
+        this.#trials--; // its slot goes to another trial
       else if (cls === 'success') {
         if (++this.#trialSuccesses >= this.#successThreshold) this.#toClosed();
       } else if (this.#permitted - ++this.#trialFailures < this.#successThreshold) this.#toOpen(this.#clock.now());
@@ -398,14 +397,23 @@ export class CircuitBreakerPolicy extends BasePolicy {
     // Observe the outcome on a side reaction and hand the caller the function's own promise: the breaker never
     // changes an outcome, so it need not rethrow (a throw in a reaction, and the rejected promise it makes, cost
     // more than the rest of the failure path). Reactions run in order, so this records before the caller resumes.
-    if (generation === this.#generation && !this.#timed && this.#classify === undefined && ctx.signal === neverAbortedSignal) {
+    if (
+      generation === this.#generation &&
+      !this.#timed &&
+      this.#classify === undefined &&
+      ctx.signal === neverAbortedSignal
+    ) {
       // Nothing call-specific to record (no timing, no custom classes, no caller abort to tell apart).
       result.then(this.#sharedSuccess, this.#sharedFailure);
       return result;
     }
     result.then(
       (value) => {
-        this.#record(generation, this.#classify === undefined ? 'success' : this.#classOf({ kind: 'value', value }, ctx), now);
+        this.#record(
+          generation,
+          this.#classify === undefined ? 'success' : this.#classOf({ kind: 'value', value }, ctx),
+          now,
+        );
       },
       (error: unknown) => {
         this.#record(generation, this.#classOf({ kind: 'error', error }, ctx), now);

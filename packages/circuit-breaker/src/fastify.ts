@@ -23,5 +23,8 @@ declare module 'fastify' {
  * }, { prefix: '/payments' });
  * ```
  */
-export const shedWhenOpen = ({ hook, ...options }: ShedWhenOpenOptions & { hook?: FastifyGuardHook }): FastifyPluginCallback =>
+export const shedWhenOpen = ({
+  hook,
+  ...options
+}: ShedWhenOpenOptions & { hook?: FastifyGuardHook }): FastifyPluginCallback =>
   toFastify(shedWhenOpenGuard(options), { name: '@bulwark/circuit-breaker', hook, routeConfigKey: 'shedWhenOpen' });

@@ -36,7 +36,9 @@ describe('circuit breaker', () => {
     const { clock } = manualClock();
     const breaker = circuitBreaker({ window: consecutive(2), openMs: 1_000, clock });
     const finish: (() => void)[] = [];
-    const pending = Array.from({ length: 3 }, () => breaker.execute(() => new Promise<string>((r) => finish.push(() => r('late')))));
+    const pending = Array.from({ length: 3 }, () =>
+      breaker.execute(() => new Promise<string>((r) => finish.push(() => r('late')))),
+    );
     await breaker.execute(fail).catch(() => {});
     await breaker.execute(fail).catch(() => {});
     expect(breaker.state).toBe('open');
@@ -48,7 +50,12 @@ describe('circuit breaker', () => {
 
   it('holds no timers, whatever it goes through (opossum keeps intervals per breaker until shutdown)', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ window: timeWindow({ windowMs: 5_000, minimumCalls: 1 }), slowCallDurationMs: 10, openMs: 50, clock });
+    const breaker = circuitBreaker({
+      window: timeWindow({ windowMs: 5_000, minimumCalls: 1 }),
+      slowCallDurationMs: 10,
+      openMs: 50,
+      clock,
+    });
     await breaker.execute(fail).catch(() => {});
     expect(breaker.state).toBe('open');
     await clock.advance(50);
@@ -59,7 +66,11 @@ describe('circuit breaker', () => {
 
   it('time window: failures from before an idle gap do not count (cockatiel#64 counts failures from minutes ago)', async () => {
     const { clock, advance } = manualClock();
-    const breaker = circuitBreaker({ window: timeWindow({ windowMs: 10_000, minimumCalls: 5 }), failureRateThreshold: 0.5, clock });
+    const breaker = circuitBreaker({
+      window: timeWindow({ windowMs: 10_000, minimumCalls: 5 }),
+      failureRateThreshold: 0.5,
+      clock,
+    });
     for (let i = 0; i < 4; i++) await breaker.execute(fail).catch(() => {});
     advance(5 * 60_000);
     await breaker.execute(fail).catch(() => {});
@@ -89,7 +100,12 @@ describe('circuit breaker', () => {
 
   it('half-open: admits permittedCalls trials, refuses others at once (not parked), closes on successThreshold', async () => {
     const { clock, advance } = manualClock();
-    const breaker = circuitBreaker({ window: consecutive(1), openMs: 50, halfOpen: { permittedCalls: 2, successThreshold: 2 }, clock });
+    const breaker = circuitBreaker({
+      window: consecutive(1),
+      openMs: 50,
+      halfOpen: { permittedCalls: 2, successThreshold: 2 },
+      clock,
+    });
     await breaker.execute(fail).catch(() => {});
     advance(50);
     const a = breaker.tryAcquire()!;
@@ -120,7 +136,12 @@ describe('circuit breaker', () => {
   it('open duration grows on repeated re-opens and resets once closed; rejections carry retryAfterMs', async () => {
     const { clock, advance } = manualClock();
     const changes = vi.fn();
-    const breaker = circuitBreaker({ window: consecutive(1), openMs: (opens) => 100 * 2 ** (opens - 1), clock, name: 'upstream' });
+    const breaker = circuitBreaker({
+      window: consecutive(1),
+      openMs: (opens) => 100 * 2 ** (opens - 1),
+      clock,
+      name: 'upstream',
+    });
     breaker.onStateChange(changes);
     await breaker.execute(fail).catch(() => {});
     advance(40);
@@ -182,10 +203,12 @@ describe('circuit breaker', () => {
     const clock = new VirtualClock();
     const breaker = circuitBreaker({ window: consecutive(1), openMs: 500, clock });
     let calls = 0;
-    const p = compose(retry({ maxAttempts: 3, backoff: constant(1), clock, waitForCircuit: true }), breaker).execute(async () => {
-      if (++calls === 1) throw new Error('blip');
-      return 'recovered';
-    });
+    const p = compose(retry({ maxAttempts: 3, backoff: constant(1), clock, waitForCircuit: true }), breaker).execute(
+      async () => {
+        if (++calls === 1) throw new Error('blip');
+        return 'recovered';
+      },
+    );
     const done = p.then((v) => [v, clock.now()]);
     await clock.runAll();
     expect(await done).toEqual(['recovered', 501]); // the open time plus retry's 1 ms pushback padding
@@ -196,7 +219,11 @@ describe('circuit breaker', () => {
   it("ignores the caller's own abort", async () => {
     const breaker = circuitBreaker({ window: consecutive(1) });
     const caller = new AbortController();
-    const p = breaker.execute((ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))), caller.signal);
+    const p = breaker.execute(
+      (ctx) =>
+        new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))),
+      caller.signal,
+    );
     caller.abort(new Error('bye'));
     await expect(p).rejects.toThrow('bye');
     expect(breaker.state).toBe('closed');
@@ -205,7 +232,8 @@ describe('circuit breaker', () => {
   it('isFailure classifies results and errors, and ignored outcomes count neither way', async () => {
     const breaker = circuitBreaker({
       window: consecutive(2),
-      isFailure: (o) => (o.kind === 'value' ? (o.value as number) >= 500 : (o.error as Error).message === '404' ? 'ignore' : true),
+      isFailure: (o) =>
+        o.kind === 'value' ? (o.value as number) >= 500 : (o.error as Error).message === '404' ? 'ignore' : true,
     });
     await breaker.execute(async () => 503);
     await breaker.execute(() => Promise.reject(new Error('404'))).catch(() => {});
@@ -244,7 +272,12 @@ describe('circuit breaker', () => {
     const later = vi.spyOn(Date, 'now').mockReturnValue(saved.savedAt + 4_000);
     try {
       const fresh = manualClock(0); // a new process: its monotonic clock starts over
-      const restored = circuitBreaker({ window: consecutive(1), openMs: 10_000, clock: fresh.clock, initialState: saved });
+      const restored = circuitBreaker({
+        window: consecutive(1),
+        openMs: 10_000,
+        clock: fresh.clock,
+        initialState: saved,
+      });
       expect(restored.state).toBe('open');
       expect(restored.retryAfterMs).toBe(6_000);
       fresh.advance(6_000);
@@ -258,18 +291,29 @@ describe('circuit breaker', () => {
     const seen = vi.fn();
     diagnosticsChannel.subscribe('bulwark:circuit-breaker:state-change', seen);
     try {
-      await circuitBreaker({ window: consecutive(1), name: 'c' }).execute(fail).catch(() => {});
+      await circuitBreaker({ window: consecutive(1), name: 'c' })
+        .execute(fail)
+        .catch(() => {});
     } finally {
       diagnosticsChannel.unsubscribe('bulwark:circuit-breaker:state-change', seen);
     }
-    expect(seen).toHaveBeenCalledWith(expect.objectContaining({ name: 'c', from: 'closed', to: 'open' }), expect.any(String));
+    expect(seen).toHaveBeenCalledWith(
+      expect.objectContaining({ name: 'c', from: 'closed', to: 'open' }),
+      expect.any(String),
+    );
   });
 
   it('rejects bad options naming the field', () => {
-    expect(() => circuitBreaker({ failureRateThreshold: 0 })).toThrow(expect.objectContaining({ field: 'failureRateThreshold' }));
+    expect(() => circuitBreaker({ failureRateThreshold: 0 })).toThrow(
+      expect.objectContaining({ field: 'failureRateThreshold' }),
+    );
     // A percent is refused, not read as a rate above 1 (resilience4j writes 50 where Bulwark and cockatiel write 0.5).
-    expect(() => circuitBreaker({ failureRateThreshold: 50 })).toThrow(/"failureRateThreshold": must be a fraction in \(0, 1\]/);
-    expect(() => circuitBreaker({ slowCallRateThreshold: 80 })).toThrow(expect.objectContaining({ field: 'slowCallRateThreshold' }));
+    expect(() => circuitBreaker({ failureRateThreshold: 50 })).toThrow(
+      /"failureRateThreshold": must be a fraction in \(0, 1\]/,
+    );
+    expect(() => circuitBreaker({ slowCallRateThreshold: 80 })).toThrow(
+      expect.objectContaining({ field: 'slowCallRateThreshold' }),
+    );
     expect(() => circuitBreaker({ window: {} as never })).toThrow(expect.objectContaining({ field: 'window' }));
     expect(() => circuitBreaker({ halfOpen: { permittedCalls: 1, successThreshold: 2 } })).toThrow(
       expect.objectContaining({ field: 'halfOpen.successThreshold' }),

@@ -90,11 +90,16 @@ class Model {
       return { calls: this.window.length, failures: run, slow: 0 };
     }
     const last = this.window.slice(-w.size);
-    return { calls: last.length, failures: last.filter((x) => x.failed).length, slow: last.filter((x) => x.slow).length };
+    return {
+      calls: last.length,
+      failures: last.filter((x) => x.failed).length,
+      slow: last.filter((x) => x.slow).length,
+    };
   }
   retryAfter(now: number) {
     if (this.state === 'open') return this.openUntil - now;
-    if (this.state === 'half-open' && this.trials >= this.c.permitted) return Math.max(0, this.halfSince + this.c.maxHalfOpenMs - now);
+    if (this.state === 'half-open' && this.trials >= this.c.permitted)
+      return Math.max(0, this.halfSince + this.c.maxHalfOpenMs - now);
     return 0;
   }
   finish(gen: number, cls: Cls, started: number, now: number) {
@@ -117,8 +122,11 @@ const configArb: fc.Arbitrary<Config> = fc
   .record({
     window: fc.oneof(
       fc.record({ kind: fc.constant('consecutive' as const), n: fc.integer({ min: 1, max: 4 }) }),
-      fc
-        .record({ kind: fc.constant('count' as const), size: fc.integer({ min: 1, max: 6 }), minimumCalls: fc.integer({ min: 1, max: 6 }) }),
+      fc.record({
+        kind: fc.constant('count' as const),
+        size: fc.integer({ min: 1, max: 6 }),
+        minimumCalls: fc.integer({ min: 1, max: 6 }),
+      }),
     ),
     failureRate: fc.integer({ min: 1, max: 100 }),
     slowMs: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
@@ -158,7 +166,11 @@ describe('circuit breaker model', () => {
           slowCallDurationMs: c.slowMs,
           slowCallRateThreshold: c.slowRate / 100,
           openMs: c.openMs,
-          halfOpen: { permittedCalls: c.permitted, successThreshold: c.successThreshold, maxHalfOpenMs: c.maxHalfOpenMs },
+          halfOpen: {
+            permittedCalls: c.permitted,
+            successThreshold: c.successThreshold,
+            maxHalfOpenMs: c.maxHalfOpenMs,
+          },
           clock,
         });
         const model = new Model(c);

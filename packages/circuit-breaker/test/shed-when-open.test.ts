@@ -26,13 +26,19 @@ describe.each(frameworks)('shedWhenOpen: %s', (framework) => {
     expect(shed.status).toBe(503);
     expect(Number(shed.headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
     expect(shed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(await shed.json()).toMatchObject({ status: 503, type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity' });
+    expect(await shed.json()).toMatchObject({
+      status: 503,
+      type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
+    });
   });
 });
 
 /** The package's own adapters, one per framework, from the same options. */
 const shedMount = (options: ShedWhenOpenOptions & { hook?: FastifyGuardHook }): Mount =>
-  mountEach({ express: expressAdapter.shedWhenOpen, fastify: fastifyAdapter.shedWhenOpen, koa: koaAdapter.shedWhenOpen }, options);
+  mountEach(
+    { express: expressAdapter.shedWhenOpen, fastify: fastifyAdapter.shedWhenOpen, koa: koaAdapter.shedWhenOpen },
+    options,
+  );
 
 describe.each(frameworks)('shedWhenOpen from the adapter subpaths: %s', (framework) => {
   it('takes every documented option: isFailure, respond, skip (and hook on Fastify)', async () => {
@@ -61,7 +67,10 @@ describe.each(frameworks)('shedWhenOpen from the adapter subpaths: %s', (framewo
 it("Fastify: a route's config opts out, and a bad hook is a config error", async () => {
   const breaker = circuitBreaker({ window: consecutive(1) });
   breaker.isolate();
-  server = await serve('fastify5', { mounts: [shedMount({ breaker, hook: 'onRequest' })], exemptConfig: { shedWhenOpen: false } });
+  server = await serve('fastify5', {
+    mounts: [shedMount({ breaker, hook: 'onRequest' })],
+    exemptConfig: { shedWhenOpen: false },
+  });
   expect((await fetch(`${server.url}/echo`)).status).toBe(503);
   expect((await fetch(`${server.url}/exempt`)).status).toBe(200);
   expect(() => fastifyAdapter.shedWhenOpen({ breaker, hook: 'later' as never })).toThrow(
@@ -71,5 +80,7 @@ it("Fastify: a route's config opts out, and a bad hook is a config error", async
 
 it('bad options are named', () => {
   expect(() => shedWhenOpenGuard({ breaker: {} as never })).toThrow(expect.objectContaining({ field: 'breaker' }));
-  expect(() => shedWhenOpenGuard({ breaker: circuitBreaker(), skip: 1 as never })).toThrow(expect.objectContaining({ field: 'skip' }));
+  expect(() => shedWhenOpenGuard({ breaker: circuitBreaker(), skip: 1 as never })).toThrow(
+    expect.objectContaining({ field: 'skip' }),
+  );
 });

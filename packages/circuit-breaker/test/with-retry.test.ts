@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BasePolicy, compose, policyRun, timeout, type ExecuteContext, type PolicyFn, type PolicyNext } from '@bulwark/core';
+import {
+  BasePolicy,
+  compose,
+  policyRun,
+  timeout,
+  type ExecuteContext,
+  type PolicyFn,
+  type PolicyNext,
+} from '@bulwark/core';
 import { VirtualClock } from '@bulwark/core/testing';
 import { circuitBreaker, consecutive, type CircuitState } from '@bulwark/circuit-breaker';
 import { constant, retry } from '@bulwark/retry';
@@ -42,10 +50,12 @@ describe('retry around a circuit breaker', () => {
     expect(breaker.state).toBe('open');
     const startedAt = clock.now();
     let settledAt: number | undefined;
-    const refused = policy.execute(async () => 'never called').catch((e: unknown) => {
-      settledAt = clock.now();
-      return e;
-    });
+    const refused = policy
+      .execute(async () => 'never called')
+      .catch((e: unknown) => {
+        settledAt = clock.now();
+        return e;
+      });
     await clock.runAll();
     expect(await refused).toMatchObject({ code: 'BULWARK_CIRCUIT_OPEN' });
     expect(settledAt).toBe(startedAt); // was 30 s: the retry slept out the open circuit
@@ -60,7 +70,9 @@ describe('retry around a circuit breaker', () => {
     const trial = breaker.execute(() => new Promise<string>((resolve) => clock.setTimeout(() => resolve('trial'), 10)));
     expect(breaker.state).toBe('half-open');
     const log = new AttemptLog(clock);
-    const waiting = compose(retry({ clock, waitForCircuit: true }), log, breaker).execute(async () => 'after the trial');
+    const waiting = compose(retry({ clock, waitForCircuit: true }), log, breaker).execute(
+      async () => 'after the trial',
+    );
     let value: string | undefined;
     void waiting.then((v) => (value = v));
     await clock.advance(10);
@@ -98,11 +110,21 @@ describe('retry around a circuit breaker', () => {
           backoffMs: fc.integer({ min: 0, max: 50 }),
           waitForCircuit: fc.boolean(),
           // Other traffic through the same breaker: when it starts, how long it runs, how it ends.
-          traffic: fc.array(fc.record({ at: fc.integer({ min: 0, max: 1_500 }), ms: fc.integer({ min: 0, max: 100 }), ok: fc.boolean() }), {
-            maxLength: 25,
-          }),
+          traffic: fc.array(
+            fc.record({
+              at: fc.integer({ min: 0, max: 1_500 }),
+              ms: fc.integer({ min: 0, max: 100 }),
+              ok: fc.boolean(),
+            }),
+            {
+              maxLength: 25,
+            },
+          ),
           // The retried call's attempts that reach the dependency: ok or not, and how long each takes.
-          plan: fc.array(fc.record({ ms: fc.integer({ min: 0, max: 100 }), ok: fc.boolean() }), { minLength: 1, maxLength: 8 }),
+          plan: fc.array(fc.record({ ms: fc.integer({ min: 0, max: 100 }), ok: fc.boolean() }), {
+            minLength: 1,
+            maxLength: 8,
+          }),
           startAt: fc.integer({ min: 0, max: 800 }),
         }),
         async (s) => {
@@ -119,7 +141,10 @@ describe('retry around a circuit breaker', () => {
             clock.setTimeout(() => {
               breaker
                 .execute(
-                  () => new Promise<void>((resolve, reject) => clock.setTimeout(() => (t.ok ? resolve() : reject(new Error('x'))), t.ms)),
+                  () =>
+                    new Promise<void>((resolve, reject) =>
+                      clock.setTimeout(() => (t.ok ? resolve() : reject(new Error('x'))), t.ms),
+                    ),
                 )
                 .catch(() => undefined);
             }, t.at);
@@ -127,7 +152,13 @@ describe('retry around a circuit breaker', () => {
           const log = new AttemptLog(clock);
           let calls = 0;
           const policy = compose(
-            retry({ clock, maxAttempts: 6, backoff: constant(s.backoffMs), maxDelayMs: s.maxDelayMs, waitForCircuit: s.waitForCircuit }),
+            retry({
+              clock,
+              maxAttempts: 6,
+              backoff: constant(s.backoffMs),
+              maxDelayMs: s.maxDelayMs,
+              waitForCircuit: s.waitForCircuit,
+            }),
             log,
             breaker,
           );

@@ -13,7 +13,11 @@ import {
 } from './policy.js';
 
 /** Computes the fallback from the error (undefined for a value outcome) and the full outcome. */
-export type FallbackHandler<R> = (error: unknown, outcome: CallOutcome<unknown>, ctx: ExecuteContext) => R | PromiseLike<R>;
+export type FallbackHandler<R> = (
+  error: unknown,
+  outcome: CallOutcome<unknown>,
+  ctx: ExecuteContext,
+) => R | PromiseLike<R>;
 
 /** Options for {@link fallback}. */
 export interface FallbackOptions {
@@ -69,9 +73,8 @@ export class FallbackPolicy<R> extends BasePolicy<R> {
     }
     const when = this.#when;
     if (isPromiseLike<T>(result)) {
-      return result.then(
-        when === undefined ? undefined : (value) => this.#onValue(value, ctx),
-        (error: unknown) => this.#onError(error, ctx),
+      return result.then(when === undefined ? undefined : (value) => this.#onValue(value, ctx), (error: unknown) =>
+        this.#onError(error, ctx),
       );
     }
     return when === undefined ? result : this.#onValue(result, ctx);
@@ -85,9 +88,7 @@ export class FallbackPolicy<R> extends BasePolicy<R> {
   #onError(error: unknown, ctx: ExecuteContext): R | PromiseLike<R> {
     const outcome: CallOutcome<never> = { kind: 'error', error };
     const selected =
-      this.#when === undefined
-        ? !(ctx.signal.aborted && error === ctx.signal.reason)
-        : this.#when(outcome);
+      this.#when === undefined ? !(ctx.signal.aborted && error === ctx.signal.reason) : this.#when(outcome);
     if (!selected) throw error;
     return this.#use(error, outcome, ctx);
   }

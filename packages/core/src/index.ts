@@ -17,7 +17,13 @@ export { noop, NoopPolicy } from './noop.js';
 
 // ---- Policies ----
 export { timeout, TimeoutPolicy, type TimeoutEvent, type TimeoutOptions, type TimeoutStrategy } from './timeout.js';
-export { fallback, FallbackPolicy, type FallbackEvent, type FallbackHandler, type FallbackOptions } from './fallback.js';
+export {
+  fallback,
+  FallbackPolicy,
+  type FallbackEvent,
+  type FallbackHandler,
+  type FallbackOptions,
+} from './fallback.js';
 
 // ---- Time ----
 export { systemClock, unrefTimer, type Clock } from './clock.js';
@@ -36,7 +42,15 @@ export {
   type BulwarkErrorOptions,
   type ConfigIssue,
 } from './errors.js';
-export { clockSchema, durationMsSchema, functionSchema, maxTimerMs, methodsSchema, nameSchema, parseOptions } from './options.js';
+export {
+  clockSchema,
+  durationMsSchema,
+  functionSchema,
+  maxTimerMs,
+  methodsSchema,
+  nameSchema,
+  parseOptions,
+} from './options.js';
 
 // ---- Events ----
 export { Emitter, type EventSource, type Listener, type Unsubscribe } from './emitter.js';

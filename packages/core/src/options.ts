@@ -72,7 +72,12 @@ export const nameSchema = z
  * const opts = parseOptions(schema, input, 'rateLimiter()'); // throws BulwarkConfigError naming "limit"
  * ```
  */
-export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, where: string, at: readonly string[] = []): z.output<S> {
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: string,
+  at: readonly string[] = [],
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new BulwarkConfigError(

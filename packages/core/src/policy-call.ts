@@ -1,7 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { bulwarkChannel } from './channel.js';
 import { isBulwarkError } from './errors.js';
-import { isPromiseLike, policyRun, type ExecuteContext, type PolicyFn, type PolicyLayer, type PolicyNext } from './run-protocol.js';
+import {
+  isPromiseLike,
+  policyRun,
+  type ExecuteContext,
+  type PolicyFn,
+  type PolicyLayer,
+  type PolicyNext,
+} from './run-protocol.js';
 
 /** How a call through a policy ended, for telemetry. */
 export type PolicyCallOutcome = 'success' | 'error' | 'rejected' | 'timeout';
@@ -21,7 +28,12 @@ export interface PolicyCallEvent {
 
 const callChannel = bulwarkChannel<PolicyCallEvent>('core', 'call');
 
-const rejections = new Set(['BULWARK_CIRCUIT_OPEN', 'BULWARK_BULKHEAD_FULL', 'BULWARK_RATE_LIMITED', 'BULWARK_RETRY_BUDGET']);
+const rejections = new Set([
+  'BULWARK_CIRCUIT_OPEN',
+  'BULWARK_BULKHEAD_FULL',
+  'BULWARK_RATE_LIMITED',
+  'BULWARK_RETRY_BUDGET',
+]);
 
 /**
  * Classifies a failed call: Bulwark timeouts and rejections by their `code`, anything else `error`.
@@ -41,12 +53,7 @@ export function callOutcomeOf(error: unknown): PolicyCallOutcome {
  * Runs one layer of a policy stack. While nobody subscribes to `bulwark:core:call` this is a direct call (one
  * `hasSubscribers` read); otherwise calls of layers that have a `policyKind` are timed and published.
  */
-export function runLayer<T>(
-  layer: PolicyLayer,
-  fn: PolicyFn<T>,
-  ctx: ExecuteContext,
-  next: PolicyNext,
-): unknown {
+export function runLayer<T>(layer: PolicyLayer, fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): unknown {
   if (!callChannel.hasSubscribers || layer.policyKind === undefined) return layer[policyRun](fn, ctx, next);
   return tracedRun(layer, layer.policyKind, fn, ctx, next);
 }
@@ -54,7 +61,13 @@ export function runLayer<T>(
 // Bound once: the Node 20 global `performance` is a lazy accessor (see systemClock).
 const now = performance.now.bind(performance);
 
-function tracedRun<T>(layer: PolicyLayer, policy: string, fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): unknown {
+function tracedRun<T>(
+  layer: PolicyLayer,
+  policy: string,
+  fn: PolicyFn<T>,
+  ctx: ExecuteContext,
+  next: PolicyNext,
+): unknown {
   const started = now();
   let result: unknown;
   try {
@@ -79,7 +92,13 @@ function tracedRun<T>(layer: PolicyLayer, policy: string, fn: PolicyFn<T>, ctx: 
   );
 }
 
-function publishCall(layer: PolicyLayer, policy: string, outcome: PolicyCallOutcome, started: number, error: unknown): void {
+function publishCall(
+  layer: PolicyLayer,
+  policy: string,
+  outcome: PolicyCallOutcome,
+  started: number,
+  error: unknown,
+): void {
   // Published even if the subscriber left while the call ran: a channel without subscribers drops it.
   callChannel.publish({ policy, name: layer.name, source: layer, outcome, durationMs: now() - started, error });
 }

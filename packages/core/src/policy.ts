@@ -34,7 +34,8 @@ export interface Policy<Extra = never> {
 }
 
 /** The outcome of one call: an error or a value. Passed to predicates such as `fallback`'s `when`. */
-export type CallOutcome<T> = { readonly kind: 'value'; readonly value: T } | { readonly kind: 'error'; readonly error: unknown };
+export type CallOutcome<T> =
+  { readonly kind: 'value'; readonly value: T } | { readonly kind: 'error'; readonly error: unknown };
 
 /** The bottom of every stack: call the function. */
 export const callFunction: PolicyNext = (fn, ctx) => fn(ctx);

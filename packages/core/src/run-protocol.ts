@@ -33,8 +33,8 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
   return (
     value instanceof Promise ||
     (value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function')
+      (typeof value === 'object' || typeof value === 'function') &&
+      typeof (value as { then?: unknown }).then === 'function')
   );
 }
 

@@ -65,7 +65,17 @@ describe('compose', () => {
     const outer = compose(new Recorder(0, log), inner, new Recorder(2, log));
     expect(outer.policies).toHaveLength(4);
     await outer.execute(async () => log.push('fn'));
-    expect(log).toEqual(['enter 0', 'enter 1', 'enter foreign', 'enter 2', 'fn', 'leave 2', 'leave foreign', 'leave 1', 'leave 0']);
+    expect(log).toEqual([
+      'enter 0',
+      'enter 1',
+      'enter foreign',
+      'enter 2',
+      'fn',
+      'leave 2',
+      'leave foreign',
+      'leave 1',
+      'leave 0',
+    ]);
   });
 
   it("hands the caller's signal through every layer, and a timeout's child signal below it", async () => {
@@ -100,7 +110,13 @@ describe('compose', () => {
       fc.asyncProperty(fc.array(layer, { maxLength: 6 }), fc.boolean(), async (kinds, abort) => {
         const log: string[] = [];
         const layers = kinds.map((k) =>
-          k === 'pass' ? new Recorder(0, log) : k === 'timeout' ? timeout(60_000) : k === 'fallback' ? fallback('substitute') : foreign(log),
+          k === 'pass'
+            ? new Recorder(0, log)
+            : k === 'timeout'
+              ? timeout(60_000)
+              : k === 'fallback'
+                ? fallback('substitute')
+                : foreign(log),
         );
         const caller = new AbortController();
         let seen: AbortSignal | undefined;

@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type {
-  BulwarkConfigError} from '@bulwark/core';
+import type { BulwarkConfigError } from '@bulwark/core';
 import {
   BulwarkError,
   isBulwarkConfigError,

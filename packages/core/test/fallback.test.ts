@@ -23,7 +23,8 @@ describe('fallback', () => {
   });
 
   it('replaces results that `when` selects, and rethrows errors it does not select', async () => {
-    const when = (o: CallOutcome<unknown>) => (o.kind === 'value' ? (o.value as { status: number }).status === 404 : (o.error as Error).message !== 'fatal');
+    const when = (o: CallOutcome<unknown>) =>
+      o.kind === 'value' ? (o.value as { status: number }).status === 404 : (o.error as Error).message !== 'fatal';
     const policy = fallback({ status: 200, items: [] }, { when });
     await expect(policy.execute(async () => ({ status: 404 }))).resolves.toEqual({ status: 200, items: [] });
     await expect(policy.execute(async () => ({ status: 201 }))).resolves.toEqual({ status: 201 });

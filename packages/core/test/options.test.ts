@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { functionSchema, methodsSchema, parseOptions } from '@bulwark/core';
 
 describe('option schemas', () => {
-  const schema = z.object({ store: methodsSchema<{ get(): unknown }>(['get', 'set'], 'expected a store with get() and set()'), fn: functionSchema().optional() }).strict();
+  const schema = z
+    .object({
+      store: methodsSchema<{ get(): unknown }>(['get', 'set'], 'expected a store with get() and set()'),
+      fn: functionSchema().optional(),
+    })
+    .strict();
 
   it('methodsSchema passes an object (or a class instance, or a function) with every method through as it is', () => {
     class Store {
@@ -22,7 +27,10 @@ describe('option schemas', () => {
   it('methodsSchema refuses anything missing a method, naming the field and what was expected', () => {
     for (const bad of [null, undefined, 1, 'store', { get() {} }, { get() {}, set: 1 }]) {
       expect(() => parseOptions(schema, { store: bad }, 'thing()')).toThrow(
-        expect.objectContaining({ field: 'store', message: 'thing(): invalid options: "store": expected a store with get() and set()' }),
+        expect.objectContaining({
+          field: 'store',
+          message: 'thing(): invalid options: "store": expected a store with get() and set()',
+        }),
       );
     }
   });

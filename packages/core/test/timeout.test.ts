@@ -212,7 +212,10 @@ describe('timeout', () => {
       duration: fc.integer({ min: 0, max: 100 }).map((n) => 2 * n + 1),
       fail: fc.boolean(),
       honoursAbort: fc.boolean(),
-      abortAfter: fc.option(fc.integer({ min: 0, max: 60 }).map((n) => 4 * n + 2), { nil: undefined }),
+      abortAfter: fc.option(
+        fc.integer({ min: 0, max: 60 }).map((n) => 4 * n + 2),
+        { nil: undefined },
+      ),
     });
     await fc.assert(
       fc.asyncProperty(

@@ -33,11 +33,16 @@ function fromReturn(value: CheckReturn): RunResult {
   if (value === true || value === undefined) return { status: 'pass', timedOut: false };
   if (value === false) return { status: 'fail', output: 'check returned false', timedOut: false };
   if (typeof value !== 'object' || value === null) {
-    return { status: 'fail', output: `check returned ${typeof value}, expected a boolean or a result`, timedOut: false };
+    return {
+      status: 'fail',
+      output: `check returned ${typeof value}, expected a boolean or a result`,
+      timedOut: false,
+    };
   }
   const r: CheckResult = value;
   const status = normalizeStatus(r.status);
-  if (status === undefined) return { status: 'fail', output: `invalid status ${JSON.stringify(r.status)}`, timedOut: false };
+  if (status === undefined)
+    return { status: 'fail', output: `invalid status ${JSON.stringify(r.status)}`, timedOut: false };
   return {
     status,
     observedValue: r.observedValue,

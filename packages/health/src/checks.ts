@@ -41,7 +41,11 @@ export function eventLoopDelayCheck(
 ): HealthCheck {
   const { warnMs, failMs, resolutionMs, ...overrides } = options;
   const o = parseOptions(
-    z.object({ warnMs: positive.optional(), failMs: positive.default(1000), resolutionMs: z.number().int().min(1).default(10) }),
+    z.object({
+      warnMs: positive.optional(),
+      failMs: positive.default(1000),
+      resolutionMs: z.number().int().min(1).default(10),
+    }),
     { warnMs, failMs, resolutionMs },
     'eventLoopDelayCheck()',
   );
@@ -85,7 +89,11 @@ export function heapCheck(options: CheckOverrides & { warnRatio?: number; failRa
     run: () => {
       const heap = getHeapStatistics();
       const used = heap.used_heap_size / heap.heap_size_limit;
-      return { status: grade(used, o.warnRatio, o.failRatio), observedValue: round1(used * 100), observedUnit: 'percent' };
+      return {
+        status: grade(used, o.warnRatio, o.failRatio),
+        observedValue: round1(used * 100),
+        observedUnit: 'percent',
+      };
     },
   };
 }
@@ -101,7 +109,11 @@ export function heapCheck(options: CheckOverrides & { warnRatio?: number; failRa
  */
 export function rssCheck(options: CheckOverrides & { warnBytes?: number; failBytes: number }): HealthCheck {
   const { warnBytes, failBytes, ...overrides } = options;
-  const o = parseOptions(z.object({ warnBytes: positive.optional(), failBytes: positive }), { warnBytes, failBytes }, 'rssCheck()');
+  const o = parseOptions(
+    z.object({ warnBytes: positive.optional(), failBytes: positive }),
+    { warnBytes, failBytes },
+    'rssCheck()',
+  );
   return {
     name: 'memory',
     measurement: 'rss',
@@ -160,7 +172,12 @@ export function diskCheck(
         : below(free, ratioFree, o.warnFreeBytes, o.warnFreeRatio)
           ? 'warn'
           : 'pass';
-      return { status, observedValue: free, observedUnit: 'bytes', output: status === 'pass' ? undefined : `${free} bytes free` };
+      return {
+        status,
+        observedValue: free,
+        observedUnit: 'bytes',
+        output: status === 'pass' ? undefined : `${free} bytes free`,
+      };
     },
   };
 }
@@ -218,7 +235,11 @@ export function httpCheck(
 ): HealthCheck {
   const { url, method, headers, expectStatus, ...overrides } = options;
   const o = parseOptions(
-    z.object({ url: z.union([z.url(), z.instanceof(URL)]), method: z.string().default('GET'), headers: z.record(z.string(), z.string()).optional() }),
+    z.object({
+      url: z.union([z.url(), z.instanceof(URL)]),
+      method: z.string().default('GET'),
+      headers: z.record(z.string(), z.string()).optional(),
+    }),
     { url, method, headers },
     'httpCheck()',
   );
@@ -247,7 +268,9 @@ export function httpCheck(
  * pingCheck({ name: 'postgres', componentType: 'datastore', run: (signal) => pool.query({ text: 'SELECT 1', signal }) });
  * ```
  */
-export function pingCheck(options: CheckOverrides & { name: string; run: (signal: AbortSignal) => unknown }): HealthCheck {
+export function pingCheck(
+  options: CheckOverrides & { name: string; run: (signal: AbortSignal) => unknown },
+): HealthCheck {
   const { run, ...overrides } = options;
   return {
     measurement: 'responseTime',

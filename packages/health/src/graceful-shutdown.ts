@@ -72,11 +72,21 @@ export interface ShutdownReport {
 const optionsSchema = z
   .object({
     health: methodsSchema<Health>(['beginShutdown'], 'expected a Health from createHealth()').optional(),
-    signals: z.array(z.string().regex(/^SIG[A-Z0-9]+$/, { message: 'expected a signal name like "SIGTERM"' })).default(['SIGTERM', 'SIGINT']),
+    signals: z
+      .array(z.string().regex(/^SIG[A-Z0-9]+$/, { message: 'expected a signal name like "SIGTERM"' }))
+      .default(['SIGTERM', 'SIGINT']),
     readinessDelayMs: z.number().int().min(0).optional(),
     drainTimeoutMs: durationMsSchema.default(10_000),
     hooks: z
-      .array(z.object({ name: z.string().min(1), run: functionSchema<ShutdownHook['run']>(), timeoutMs: durationMsSchema.default(5000) }).strict())
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            run: functionSchema<ShutdownHook['run']>(),
+            timeoutMs: durationMsSchema.default(5000),
+          })
+          .strict(),
+      )
       .default([]),
     forceExitMs: durationMsSchema.default(30_000),
     exit: z.union([z.literal(false), functionSchema<(code: number) => void>()]).optional(),
@@ -130,7 +140,11 @@ class ServerDrain {
     for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     const closed = new Promise<void>((resolve) => {
       const custom = this.#close();
-      if (custom !== undefined) void Promise.resolve(custom).then(() => resolve(), () => resolve());
+      if (custom !== undefined)
+        void Promise.resolve(custom).then(
+          () => resolve(),
+          () => resolve(),
+        );
       else this.server.close(() => resolve()); // an error means it was not listening: drained too
     });
     this.server.closeIdleConnections();
@@ -247,7 +261,11 @@ export class GracefulShutdown {
 }
 
 /** Runs a hook under its timeout: never rejects, never waits past the timeout. */
-async function runHook(run: ShutdownHook['run'], timeoutMs: number, clock: Clock): Promise<{ ok: boolean; error?: unknown }> {
+async function runHook(
+  run: ShutdownHook['run'],
+  timeoutMs: number,
+  clock: Clock,
+): Promise<{ ok: boolean; error?: unknown }> {
   const controller = new AbortController();
   let timer: unknown;
   const timedOut = new Promise<{ ok: boolean; error: unknown }>((resolve) => {
@@ -289,7 +307,10 @@ async function runHook(run: ShutdownHook['run'], timeoutMs: number, clock: Clock
  * });
  * ```
  */
-export function gracefulShutdown(targets: readonly ShutdownTarget[], options: GracefulShutdownOptions = {}): GracefulShutdown {
+export function gracefulShutdown(
+  targets: readonly ShutdownTarget[],
+  options: GracefulShutdownOptions = {},
+): GracefulShutdown {
   parseOptions(targetsSchema, targets, 'gracefulShutdown() servers');
   const o = parseOptions(optionsSchema, options, 'gracefulShutdown()');
   const exit = options.exit === false ? undefined : (options.exit ?? ((code: number) => process.exit(code)));

@@ -49,7 +49,11 @@ export function publicOutput(outcome: CheckOutcome, exposeDetails: boolean): str
  * res.type('application/health+json').status(doc.status === 'fail' ? 503 : 200).send(doc);
  * ```
  */
-export function toHealthDocument(health: Health, report: HealthReport, options: { exposeDetails: boolean }): HealthDocument {
+export function toHealthDocument(
+  health: Health,
+  report: HealthReport,
+  options: { exposeDetails: boolean },
+): HealthDocument {
   const doc: Omit<HealthDocument, 'checks'> = { status: report.status };
   const meta = health.meta;
   if (meta.version !== undefined) doc.version = meta.version;
@@ -60,11 +64,16 @@ export function toHealthDocument(health: Health, report: HealthReport, options: 
   const checks: Record<string, HealthCheckEntry[]> = {};
   for (const outcome of report.results) {
     const check = health.describe(outcome.name)!;
-    const entry: HealthCheckEntry = { componentType: check.componentType ?? 'component', status: outcome.status, time: outcome.time };
+    const entry: HealthCheckEntry = {
+      componentType: check.componentType ?? 'component',
+      status: outcome.status,
+      time: outcome.time,
+    };
     if (check.componentId !== undefined) entry.componentId = check.componentId;
     if (outcome.observedValue !== undefined) entry.observedValue = outcome.observedValue;
     if (outcome.observedUnit !== undefined) entry.observedUnit = outcome.observedUnit;
-    if (outcome.status !== 'pass' && outcome.affectedEndpoints !== undefined) entry.affectedEndpoints = outcome.affectedEndpoints;
+    if (outcome.status !== 'pass' && outcome.affectedEndpoints !== undefined)
+      entry.affectedEndpoints = outcome.affectedEndpoints;
     const output = publicOutput(outcome, options.exposeDetails);
     if (output !== undefined) entry.output = output;
     if (outcome.links !== undefined) entry.links = outcome.links;

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { functionSchema, isPromiseLike, parseOptions } from '@bulwark/core';
-import { authorizeEndpoints, type Endpoint, type Handler, type OutcomeHeaders, type Reply, type RequestView } from '@bulwark/http';
+import {
+  authorizeEndpoints,
+  type Endpoint,
+  type Handler,
+  type OutcomeHeaders,
+  type Reply,
+  type RequestView,
+} from '@bulwark/http';
 import type { ProbeTag } from './check.js';
 import type { CheckOutcome } from './check-runner.js';
 import type { Health, HealthReport } from './health.js';
@@ -75,7 +82,13 @@ function checkLine(outcome: CheckOutcome, exposeDetails: boolean): string {
 }
 
 /** The Kubernetes text answer: `ok`, or one line per check when verbose or failing (failure is always verbose). */
-function probeReply(health: Health, report: HealthReport, label: string, verbose: boolean, exposeDetails: boolean): Reply {
+function probeReply(
+  health: Health,
+  report: HealthReport,
+  label: string,
+  verbose: boolean,
+  exposeDetails: boolean,
+): Reply {
   const failed = report.status === 'fail';
   if (!failed && !verbose) return OK;
   const lines: string[] = [];
@@ -114,8 +127,11 @@ function oneCheckReply(outcome: CheckOutcome, exposeDetails: boolean): Reply {
 function oneCheckHandler(health: Health, probe: ProbeTag, exposeDetails: boolean) {
   return (_req: RequestView, name: string): Reply | Promise<Reply> => {
     const outcome = health.checkOne(name, probe);
-    if (outcome === undefined) return { status: 404, headers: TEXT, body: `no ${probe} check named ${JSON.stringify(name)}` };
-    return isPromiseLike(outcome) ? outcome.then((o) => oneCheckReply(o, exposeDetails)) : oneCheckReply(outcome, exposeDetails);
+    if (outcome === undefined)
+      return { status: 404, headers: TEXT, body: `no ${probe} check named ${JSON.stringify(name)}` };
+    return isPromiseLike(outcome)
+      ? outcome.then((o) => oneCheckReply(o, exposeDetails))
+      : oneCheckReply(outcome, exposeDetails);
   };
 }
 
@@ -151,7 +167,8 @@ export function healthEndpoints(health: Health, options: HealthEndpointsOptions 
   const pathOf = (name: HealthEndpointName) => (o.paths[name] === undefined ? defaultPaths[name] : o.paths[name]);
   const names = new Map<Endpoint, HealthEndpointName>();
   const documentPath = pathOf('health');
-  if (documentPath !== false) names.set({ path: documentPath, handler: documentHandler(health, o.exposeDetails) }, 'health');
+  if (documentPath !== false)
+    names.set({ path: documentPath, handler: documentHandler(health, o.exposeDetails) }, 'health');
   for (const probe of ['live', 'ready', 'startup'] as const) {
     const path = pathOf(probe);
     if (path === false) continue;

@@ -231,11 +231,15 @@ export class Health {
 export function createHealth(options: HealthOptions = {}): Health {
   const o = parseOptions(optionsSchema, options, 'createHealth()');
   // Each check is validated on its own, its fields named from the options down (`checks.2.name`).
-  const checks: ParsedCheck[] = o.checks.map((check, i) => parseOptions(checkSchema, check, 'createHealth()', ['checks', String(i)]));
+  const checks: ParsedCheck[] = o.checks.map((check, i) =>
+    parseOptions(checkSchema, check, 'createHealth()', ['checks', String(i)]),
+  );
   const seen = new Set<string>();
   for (const check of checks) {
     if (seen.has(check.name)) {
-      throw new BulwarkConfigError('createHealth()', [{ field: 'checks', message: `duplicate check name "${check.name}"` }]);
+      throw new BulwarkConfigError('createHealth()', [
+        { field: 'checks', message: `duplicate check name "${check.name}"` },
+      ]);
     }
     seen.add(check.name);
   }

@@ -60,9 +60,14 @@ describe('built-in checks', () => {
     const ok = await runOnce(diskCheck({ path: '/', minFreeRatio: 0.000001 }));
     expect(ok).toMatchObject({ status: 'pass', observedUnit: 'bytes' });
     expect(ok.observedValue).toBeGreaterThan(0);
-    expect((await runOnce(diskCheck({ minFreeRatio: 0.000001, warnFreeBytes: Number.MAX_SAFE_INTEGER }))).status).toBe('warn');
+    expect((await runOnce(diskCheck({ minFreeRatio: 0.000001, warnFreeBytes: Number.MAX_SAFE_INTEGER }))).status).toBe(
+      'warn',
+    );
     expect((await runOnce(diskCheck({ minFreeBytes: Number.MAX_SAFE_INTEGER }))).status).toBe('fail');
-    expect(await runOnce(diskCheck({ path: '/no/such/dir' }))).toMatchObject({ status: 'fail', output: expect.stringContaining('ENOENT') });
+    expect(await runOnce(diskCheck({ path: '/no/such/dir' }))).toMatchObject({
+      status: 'fail',
+      output: expect.stringContaining('ENOENT'),
+    });
   });
 
   describe('http', () => {
@@ -87,12 +92,18 @@ describe('built-in checks', () => {
       expect((await runOnce(httpCheck({ url: `${base}/moved` }))).status).toBe('pass');
       expect(await runOnce(httpCheck({ url: `${base}/down` }))).toMatchObject({ status: 'fail', output: 'HTTP 503' });
       expect((await runOnce(httpCheck({ url: `${base}/down`, expectStatus: (s) => s === 503 }))).status).toBe('pass');
-      expect(await runOnce(httpCheck({ url: `${base}/hang`, timeoutMs: 50 }))).toMatchObject({ status: 'fail', output: 'timeout' });
+      expect(await runOnce(httpCheck({ url: `${base}/hang`, timeoutMs: 50 }))).toMatchObject({
+        status: 'fail',
+        output: 'timeout',
+      });
     });
   });
 
   it('ping: passes when the function resolves, fails with its error when it rejects', async () => {
-    expect(await runOnce(pingCheck({ name: 'pg', run: async () => 1 }))).toMatchObject({ status: 'pass', observedUnit: 'ms' });
+    expect(await runOnce(pingCheck({ name: 'pg', run: async () => 1 }))).toMatchObject({
+      status: 'pass',
+      observedUnit: 'ms',
+    });
     expect(await runOnce(pingCheck({ name: 'pg', run: () => Promise.reject(new Error('no route')) }))).toMatchObject({
       status: 'fail',
       output: 'no route',
@@ -111,7 +122,11 @@ describe('built-in checks', () => {
         return;
       }
       try {
-        expect(await runOnce(redisCheck({ client }))).toMatchObject({ name: 'redis', status: 'pass', observedUnit: 'ms' });
+        expect(await runOnce(redisCheck({ client }))).toMatchObject({
+          name: 'redis',
+          status: 'pass',
+          observedUnit: 'ms',
+        });
       } finally {
         client.disconnect();
       }
@@ -122,7 +137,10 @@ describe('built-in checks', () => {
       void client.connect().catch(() => undefined);
       client.on('error', () => undefined);
       try {
-        expect(await runOnce(redisCheck({ client, timeoutMs: 100 }))).toMatchObject({ status: 'fail', output: 'timeout' });
+        expect(await runOnce(redisCheck({ client, timeoutMs: 100 }))).toMatchObject({
+          status: 'fail',
+          output: 'timeout',
+        });
       } finally {
         client.disconnect();
       }

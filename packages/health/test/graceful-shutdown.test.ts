@@ -46,7 +46,10 @@ async function startApp(framework: string, options: object): Promise<App> {
       check();
     });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await Promise.race([printed('listening'), exited.then((code) => Promise.reject(new Error(`fixture exited ${code}`)))]);
+  await Promise.race([
+    printed('listening'),
+    exited.then((code) => Promise.reject(new Error(`fixture exited ${code}`))),
+  ]);
   const port = Number(lines.find((l) => l.startsWith('listening'))!.split(' ')[1]);
   const steps = () => lines.filter((l) => l.startsWith('step ')).map((l) => JSON.parse(l.slice(5)) as ShutdownEvent);
   return { child, port, steps, printed, exited };
@@ -65,38 +68,43 @@ function get(port: number, path: string, agent: Agent | false = false) {
   });
 }
 
-describe.each(['node', 'express', 'fastify', 'koa'])('graceful shutdown of a %s service (child process)', (framework) => {
-  it('SIGTERM: readiness fails at once, in-flight requests finish, idle keep-alive does not hold the drain, hooks are cut at their timeout, exit 0', async () => {
-    const app = await startApp(framework, { readinessDelayMs: 1000, drainTimeoutMs: 3000, forceExitMs: 8000 });
-    // An idle keep-alive connection (the server keeps idle sockets for 60 s).
-    const keepAlive = new Agent({ keepAlive: true });
-    expect((await get(app.port, '/readyz', keepAlive)).status).toBe(200);
-    // In-flight requests on keep-alive connections: once answered, their sockets must not stay open either.
-    const busy = new Agent({ keepAlive: true });
-    const slow = [1, 2, 3].map(() => get(app.port, '/slow?ms=1500', busy));
-    await app.printed('slow', 3);
+describe.each(['node', 'express', 'fastify', 'koa'])(
+  'graceful shutdown of a %s service (child process)',
+  (framework) => {
+    it('SIGTERM: readiness fails at once, in-flight requests finish, idle keep-alive does not hold the drain, hooks are cut at their timeout, exit 0', async () => {
+      const app = await startApp(framework, { readinessDelayMs: 1000, drainTimeoutMs: 3000, forceExitMs: 8000 });
+      // An idle keep-alive connection (the server keeps idle sockets for 60 s).
+      const keepAlive = new Agent({ keepAlive: true });
+      expect((await get(app.port, '/readyz', keepAlive)).status).toBe(200);
+      // In-flight requests on keep-alive connections: once answered, their sockets must not stay open either.
+      const busy = new Agent({ keepAlive: true });
+      const slow = [1, 2, 3].map(() => get(app.port, '/slow?ms=1500', busy));
+      await app.printed('slow', 3);
 
-    app.child.kill('SIGTERM');
-    await app.printed('step {"step":"begin"');
-    // During the readiness delay the service still answers, and says it is not ready.
-    expect((await get(app.port, '/readyz')).status).toBe(503);
+      app.child.kill('SIGTERM');
+      await app.printed('step {"step":"begin"');
+      // During the readiness delay the service still answers, and says it is not ready.
+      expect((await get(app.port, '/readyz')).status).toBe(503);
 
-    expect(await Promise.all(slow)).toEqual([1, 2, 3].map(() => ({ status: 200, body: 'done', connection: 'close' })));
-    expect(await app.exited).toBe(0);
-    keepAlive.destroy();
-    busy.destroy();
-    expect(app.steps().map((s) => [s.step, s.name, s.ok])).toEqual([
-      ['begin', 'SIGTERM', undefined],
-      ['delay', undefined, true],
-      ['drain', undefined, true], // a held keep-alive socket would have run the drain into its 3 s timeout
-      ['hook', 'flush-logs', true],
-      ['hook', 'hanging-pool', false],
-      ['exit', undefined, true],
-    ]);
-    expect(app.steps().find((s) => s.name === 'hanging-pool')!.error).toMatch(/timed out after 200 ms/);
-    expect(app.steps().at(-1)!.code).toBe(0);
-  });
-});
+      expect(await Promise.all(slow)).toEqual(
+        [1, 2, 3].map(() => ({ status: 200, body: 'done', connection: 'close' })),
+      );
+      expect(await app.exited).toBe(0);
+      keepAlive.destroy();
+      busy.destroy();
+      expect(app.steps().map((s) => [s.step, s.name, s.ok])).toEqual([
+        ['begin', 'SIGTERM', undefined],
+        ['delay', undefined, true],
+        ['drain', undefined, true], // a held keep-alive socket would have run the drain into its 3 s timeout
+        ['hook', 'flush-logs', true],
+        ['hook', 'hanging-pool', false],
+        ['exit', undefined, true],
+      ]);
+      expect(app.steps().find((s) => s.name === 'hanging-pool')!.error).toMatch(/timed out after 200 ms/);
+      expect(app.steps().at(-1)!.code).toBe(0);
+    });
+  },
+);
 
 it('forceExitMs: a shutdown that cannot finish in time exits 1', async () => {
   const app = await startApp('node', { forceExitMs: 300, hangingHookMs: 60_000 });
@@ -123,7 +131,12 @@ describe('in process', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const health = createHealth();
     const before = process.listenerCount('SIGTERM');
-    const shutdown = gracefulShutdown([server], { health, signals: [], exit: false, hooks: [{ name: 'h', run: () => undefined }] });
+    const shutdown = gracefulShutdown([server], {
+      health,
+      signals: [],
+      exit: false,
+      hooks: [{ name: 'h', run: () => undefined }],
+    });
     expect(process.listenerCount('SIGTERM')).toBe(before);
     const [a, b] = [shutdown.shutdown('test'), shutdown.shutdown('again')];
     expect(a).toBe(b);

@@ -14,7 +14,9 @@ import { BulwarkConfigError } from '@bulwark/core';
 import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
 
 // ajv-formats is CommonJS with a default export; under ESM interop it may arrive wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
 
 /** draft-inadarei-api-health-check-06 as a JSON Schema: what a consumer of the document may rely on. */
 const status = { enum: ['pass', 'warn', 'fail'] };
@@ -69,7 +71,13 @@ afterEach(async () => {
 
 const secret = 'connect ECONNREFUSED 10.0.0.7:5432 user=admin';
 const checks = (): HealthCheck[] => [
-  { name: 'db', measurement: 'responseTime', componentType: 'datastore', componentId: 'pg-1', run: () => ({ status: 'pass', observedValue: 4.2, observedUnit: 'ms' }) },
+  {
+    name: 'db',
+    measurement: 'responseTime',
+    componentType: 'datastore',
+    componentId: 'pg-1',
+    run: () => ({ status: 'pass', observedValue: 4.2, observedUnit: 'ms' }),
+  },
   {
     name: 'cache',
     critical: false,
@@ -83,12 +91,23 @@ const checks = (): HealthCheck[] => [
 
 async function get(path: string, init?: RequestInit) {
   const res = await fetch(`${server!.url}${path}`, init);
-  return { status: res.status, type: res.headers.get('content-type'), cache: res.headers.get('cache-control'), text: await res.text() };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    cache: res.headers.get('cache-control'),
+    text: await res.text(),
+  };
 }
 
 describe.each(frameworks)('health endpoints on %s', (framework) => {
   const start = async (list: HealthCheck[], options?: HealthEndpointsOptions) => {
-    const health = createHealth({ checks: list, version: '1', releaseId: '1.4.2', serviceId: 'svc-9', description: 'orders' });
+    const health = createHealth({
+      checks: list,
+      version: '1',
+      releaseId: '1.4.2',
+      serviceId: 'svc-9',
+      description: 'orders',
+    });
     server = await serve(framework, { endpoints: healthEndpoints(health, options) });
     return health;
   };
@@ -108,7 +127,9 @@ describe.each(frameworks)('health endpoints on %s', (framework) => {
       serviceId: 'svc-9',
       description: 'orders',
       checks: {
-        'db:responseTime': [{ componentId: 'pg-1', componentType: 'datastore', observedValue: 4.2, observedUnit: 'ms', status: 'pass' }],
+        'db:responseTime': [
+          { componentId: 'pg-1', componentType: 'datastore', observedValue: 4.2, observedUnit: 'ms', status: 'pass' },
+        ],
         cache: [{ componentType: 'component', status: 'fail', output: 'reason withheld' }],
         'loop:delay': [{ status: 'pass' }],
       },
@@ -117,7 +138,9 @@ describe.each(frameworks)('health endpoints on %s', (framework) => {
   });
 
   it('/health: a failing critical check → 503; exposeDetails shows the reason', async () => {
-    await start([...checks(), { name: 'queue', run: () => ({ status: 'down', output: 'broker unreachable' }) }], { exposeDetails: true });
+    await start([...checks(), { name: 'queue', run: () => ({ status: 'down', output: 'broker unreachable' }) }], {
+      exposeDetails: true,
+    });
     const res = await get('/health');
     expect(res.status).toBe(503);
     const doc = JSON.parse(res.text) as { status: string; checks: Record<string, { output?: string }[]> };
@@ -129,7 +152,12 @@ describe.each(frameworks)('health endpoints on %s', (framework) => {
 
   it('/livez: ok; ?verbose lists every check; a non-critical failure does not fail it', async () => {
     await start(checks());
-    expect(await get('/livez')).toEqual({ status: 200, type: 'text/plain; charset=utf-8', cache: 'no-store', text: 'ok' });
+    expect(await get('/livez')).toEqual({
+      status: 200,
+      type: 'text/plain; charset=utf-8',
+      cache: 'no-store',
+      text: 'ok',
+    });
     expect((await get('/livez?verbose')).text).toBe(
       '[+]cache failed (non-critical): reason withheld\n[+]loop ok\nlivez check passed\n',
     );
@@ -169,7 +197,10 @@ describe.each(frameworks)('health endpoints on %s', (framework) => {
   it('during shutdown readiness and the document fail, liveness passes', async () => {
     const health = await start([{ name: 'db', tags: ['live', 'ready'], run: () => true }]);
     health.beginShutdown();
-    expect(await get('/readyz')).toMatchObject({ status: 503, text: '[+]db ok\n[-]shutdown failed: shutting down\nreadyz check failed\n' });
+    expect(await get('/readyz')).toMatchObject({
+      status: 503,
+      text: '[+]db ok\n[-]shutdown failed: shutting down\nreadyz check failed\n',
+    });
     expect(await get('/livez')).toMatchObject({ status: 200, text: 'ok' });
     const doc = await get('/health');
     expect(doc.status).toBe(503);

@@ -37,7 +37,13 @@ const isPromise = (v: unknown): v is Promise<unknown> => v instanceof Promise;
 describe('status', () => {
   it('reads the draft aliases case-insensitively and nothing else', () => {
     expect(['pass', 'OK', 'Up', 'warn', 'FAIL', 'error', 'down'].map(normalizeStatus)).toEqual([
-      'pass', 'pass', 'pass', 'warn', 'fail', 'fail', 'fail',
+      'pass',
+      'pass',
+      'pass',
+      'warn',
+      'fail',
+      'fail',
+      'fail',
     ]);
     expect([undefined, 'degraded', 1, ''].map(normalizeStatus)).toEqual([undefined, undefined, undefined, undefined]);
   });
@@ -47,14 +53,37 @@ describe('status', () => {
     rs.some((r) => r.status === 'fail' && r.critical) ? 'fail' : rs.every((r) => r.status === 'pass') ? 'pass' : 'warn';
 
   const checkArb = fc.record({
-    returns: fc.constantFrom('true', 'false', 'undefined', 'throw', 'pass', 'ok', 'UP', 'warn', 'fail', 'down', 'Error', 'bogus'),
+    returns: fc.constantFrom(
+      'true',
+      'false',
+      'undefined',
+      'throw',
+      'pass',
+      'ok',
+      'UP',
+      'warn',
+      'fail',
+      'down',
+      'Error',
+      'bogus',
+    ),
     critical: fc.boolean(),
     async: fc.boolean(),
     tags: fc.subarray(['live', 'ready', 'startup'] as ProbeTag[], { minLength: 1 }),
   });
   const expected: Record<string, HealthStatus> = {
-    true: 'pass', false: 'fail', undefined: 'pass', throw: 'fail', pass: 'pass', ok: 'pass', UP: 'pass',
-    warn: 'warn', fail: 'fail', down: 'fail', Error: 'fail', bogus: 'fail',
+    true: 'pass',
+    false: 'fail',
+    undefined: 'pass',
+    throw: 'fail',
+    pass: 'pass',
+    ok: 'pass',
+    UP: 'pass',
+    warn: 'warn',
+    fail: 'fail',
+    down: 'fail',
+    Error: 'fail',
+    bogus: 'fail',
   };
 
   it('property: every probe reports the documented function of its checks, sync or async', async () => {
@@ -103,7 +132,10 @@ describe('check runs', () => {
     await clock.advance(199);
     expect(answered).toBeUndefined();
     await clock.advance(1);
-    expect(answered).toMatchObject({ status: 'fail', results: [{ name: 'db', status: 'fail', output: 'timeout', timedOut: true }] });
+    expect(answered).toMatchObject({
+      status: 'fail',
+      results: [{ name: 'db', status: 'fail', output: 'timeout', timedOut: true }],
+    });
     expect(hung.aborted).toBe(1);
     // Still hung: probes answer at once from the timeout result, without calling the dependency again.
     const again = health.report('ready');
@@ -171,7 +203,10 @@ describe('check runs', () => {
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.integer({ min: 0, max: 25 }).map((n) => n * 10 + 5), { minLength: 1, maxLength: 20 }),
+        fc.array(
+          fc.integer({ min: 0, max: 25 }).map((n) => n * 10 + 5),
+          { minLength: 1, maxLength: 20 },
+        ),
         fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined }),
         fc.array(action, { maxLength: 40 }),
         async (durations, cacheMs, actions) => {
@@ -199,7 +234,11 @@ describe('check runs', () => {
           const settle = (until: number) => {
             if (current !== undefined && current.start + Math.min(current.dur, T) <= until) {
               const timedOut = current.dur > T;
-              last = { at: current.start + Math.min(current.dur, T), status: timedOut ? 'fail' : 'pass', settlesAt: current.start + current.dur };
+              last = {
+                at: current.start + Math.min(current.dur, T),
+                status: timedOut ? 'fail' : 'pass',
+                settlesAt: current.start + current.dur,
+              };
               current = undefined;
             }
           };
@@ -215,7 +254,10 @@ describe('check runs', () => {
             }
             got.push(health.checkOne('dep')!);
             if (current !== undefined) expectedAnswers.push({ run: runs.length - 1 });
-            else if (last !== undefined && (last.settlesAt > now || (cacheMs !== undefined && now - last.at < cacheMs))) {
+            else if (
+              last !== undefined &&
+              (last.settlesAt > now || (cacheMs !== undefined && now - last.at < cacheMs))
+            ) {
               expectedAnswers.push(last.status);
             } else {
               current = { start: now, dur: durations[modelCalls++ % durations.length]! };
@@ -266,12 +308,16 @@ describe('check runs', () => {
     const onMessage = (m: unknown) => published.push(m);
     diagnosticsChannel.subscribe('bulwark:health:check', onMessage);
     try {
-      const health = createHealth({ checks: [{ name: 'a', run: () => ({ status: 'warn', observedValue: 3, observedUnit: 'ms' }) }] });
+      const health = createHealth({
+        checks: [{ name: 'a', run: () => ({ status: 'warn', observedValue: 3, observedUnit: 'ms' }) }],
+      });
       const off = health.onCheck((o) => seen.push(o));
       await health.report('all');
       off();
       await health.report('all');
-      expect(seen).toMatchObject([{ name: 'a', status: 'warn', critical: true, observedValue: 3, observedUnit: 'ms', timedOut: false }]);
+      expect(seen).toMatchObject([
+        { name: 'a', status: 'warn', critical: true, observedValue: 3, observedUnit: 'ms', timedOut: false },
+      ]);
       expect(published).toHaveLength(2);
     } finally {
       diagnosticsChannel.unsubscribe('bulwark:health:check', onMessage);
@@ -286,7 +332,7 @@ describe('check runs', () => {
         { name: 'b', run: () => true },
       ],
     });
-    const report = (await health.report('ready', { exclude: ['a', 'nope', 'nope'] }));
+    const report = await health.report('ready', { exclude: ['a', 'nope', 'nope'] });
     expect(report).toMatchObject({ status: 'pass', excluded: ['a'], unknownExcludes: ['nope'] });
     expect(ran).toBe(0);
   });
@@ -294,9 +340,9 @@ describe('check runs', () => {
   it('shutdown fails readiness and the document but not liveness or startup', async () => {
     const health = createHealth({ checks: [{ name: 'a', tags: ['live', 'ready', 'startup'], run: () => true }] });
     health.beginShutdown();
-    expect((await health.report('ready'))).toMatchObject({ status: 'fail', shuttingDown: true });
+    expect(await health.report('ready')).toMatchObject({ status: 'fail', shuttingDown: true });
     expect((await health.report('all')).status).toBe('fail');
-    expect((await health.report('live'))).toMatchObject({ status: 'pass', shuttingDown: false });
+    expect(await health.report('live')).toMatchObject({ status: 'pass', shuttingDown: false });
     expect((await health.report('startup')).status).toBe('pass');
   });
 });
@@ -317,13 +363,26 @@ describe('bad config', () => {
     [{ checks: [{ name: 'a', run: yes, timeoutMs: 0 }] }, /timeoutMs/],
     [{ checks: [{ name: 'a' }] }, /run/],
     [{ checks: [{ name: 'a', run: yes, critcal: false }] }, /critcal.*unknown option/s],
-    [{ checks: [{ name: 'a', run: yes }, { name: 'a', run: yes }] }, /duplicate check name "a"/],
+    [
+      {
+        checks: [
+          { name: 'a', run: yes },
+          { name: 'a', run: yes },
+        ],
+      },
+      /duplicate check name "a"/,
+    ],
     [{ version: 1 }, /version/],
   ])('%j is refused naming the problem', (options, field) => bad(options, field));
 
   it('names a bad check field from the options object down, as the README says', () => {
-    expect(() => createHealth({ checks: [{ name: 'ok', run: yes }, { name: 'has space', run: yes }] })).toThrow(
-      expect.objectContaining({ field: 'checks.1.name' }),
-    );
+    expect(() =>
+      createHealth({
+        checks: [
+          { name: 'ok', run: yes },
+          { name: 'has space', run: yes },
+        ],
+      }),
+    ).toThrow(expect.objectContaining({ field: 'checks.1.name' }));
   });
 });

@@ -148,7 +148,10 @@ export function clientIpResolver(options: ClientIpOptions | 'framework' = {}): (
  * ```
  */
 export function clientIp(req: ClientIpSource, options?: ClientIpOptions | 'framework'): string {
-  if (options === undefined || (options !== 'framework' && (options.trustProxy === undefined || options.trustProxy === false))) {
+  if (
+    options === undefined ||
+    (options !== 'framework' && (options.trustProxy === undefined || options.trustProxy === false))
+  ) {
     return req.ip;
   }
   return clientIpResolver(options)(req);

@@ -35,7 +35,11 @@ export function decodeSegment(raw: string): string | undefined {
 }
 
 /** The answer to a request {@link authorizeEndpoints} refuses. */
-const FORBIDDEN: Reply = Object.freeze({ status: 403, headers: Object.freeze({ 'cache-control': 'no-store' }), body: 'forbidden' });
+const FORBIDDEN: Reply = Object.freeze({
+  status: 403,
+  headers: Object.freeze({ 'cache-control': 'no-store' }),
+  body: 'forbidden',
+});
 
 /**
  * Puts endpoints behind a decision: `allow(req, endpoint)` (sync or async) says whether the request may be answered;
@@ -59,6 +63,10 @@ export function authorizeEndpoints(
         return allowed ? answer(req, ...rest) : FORBIDDEN;
       };
     const child = endpoint.child;
-    return { path: endpoint.path, handler: gate(endpoint.handler), ...(child === undefined ? {} : { child: gate(child) }) };
+    return {
+      path: endpoint.path,
+      handler: gate(endpoint.handler),
+      ...(child === undefined ? {} : { child: gate(child) }),
+    };
   });
 }

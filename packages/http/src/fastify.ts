@@ -230,7 +230,11 @@ export function toFastifyEndpoints(endpoints: readonly Endpoint[]): FastifyPlugi
       const child = endpoint.child;
       if (child === undefined) continue;
       // Fastify hands the parameter over percent-decoded.
-      fastify.get(`${endpoint.path}/:segment`, { config: { bulwark: false } }, toFastifyHandler((req) => child(req, paramOf(req.raw))));
+      fastify.get(
+        `${endpoint.path}/:segment`,
+        { config: { bulwark: false } },
+        toFastifyHandler((req) => child(req, paramOf(req.raw))),
+      );
     }
     registered();
   };

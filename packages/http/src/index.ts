@@ -19,13 +19,7 @@ export { problemReply, problemTypes, retryAfterSeconds, type ProblemDetails } fr
 export { authorizeEndpoints } from './endpoints.js';
 
 // ---- Client address ----
-export {
-  clientIp,
-  clientIpResolver,
-  type ClientIpOptions,
-  type ClientIpSource,
-  type TrustProxy,
-} from './client-ip.js';
+export { clientIp, clientIpResolver, type ClientIpOptions, type ClientIpSource, type TrustProxy } from './client-ip.js';
 export {
   cidrContains,
   formatIp,

@@ -44,14 +44,19 @@ export function retryAfterSeconds(ms: number): number {
  * );
  * ```
  */
-export function problemReply(problem: ProblemDetails, options: { retryAfterMs?: number; headers?: OutcomeHeaders } = {}): Reply {
+export function problemReply(
+  problem: ProblemDetails,
+  options: { retryAfterMs?: number; headers?: OutcomeHeaders } = {},
+): Reply {
   const retryAfter = options.retryAfterMs;
   return {
     status: problem.status,
     headers: {
       'content-type': 'application/problem+json',
       'cache-control': 'no-store',
-      ...(retryAfter !== undefined && Number.isFinite(retryAfter) ? { 'retry-after': retryAfterSeconds(retryAfter) } : {}),
+      ...(retryAfter !== undefined && Number.isFinite(retryAfter)
+        ? { 'retry-after': retryAfterSeconds(retryAfter) }
+        : {}),
       ...options.headers,
     },
     body: problem.type === undefined ? { type: 'about:blank', ...problem } : problem,

@@ -42,7 +42,12 @@ function isSafeId(id: string, maxLength: number): boolean {
       (c >= 48 && c <= 58) || // 0-9 :
       (c >= 64 && c <= 90) || // @ A-Z
       (c >= 97 && c <= 122) || // a-z
-      c === 45 || c === 95 || c === 46 || c === 47 || c === 43 || c === 61; // - _ . / + =
+      c === 45 ||
+      c === 95 ||
+      c === 46 ||
+      c === 47 ||
+      c === 43 ||
+      c === 61; // - _ . / + =
     if (!ok) return false;
   }
   return true;
@@ -64,7 +69,7 @@ function isSafeId(id: string, maxLength: number): boolean {
 export function requestIdGuard(options: RequestIdOptions = {}): Guard {
   const o = parseOptions(optionsSchema, options, 'requestId()');
   const header = o.header.toLowerCase();
-  const generate = (options.generate ?? randomUUID);
+  const generate = options.generate ?? randomUUID;
   const { maxLength, trustIncoming, stateKey } = o;
   const guard = (req: Parameters<Guard>[0]): NextOutcome => {
     const incoming = trustIncoming ? req.header(header) : undefined;

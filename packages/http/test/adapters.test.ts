@@ -19,8 +19,14 @@ async function calledTimes(fn: ReturnType<typeof vi.fn>, n: number) {
 }
 
 describe.each(frameworks)('adapter contract: %s', (framework) => {
-  const sync = (outcome: Outcome): Guard => () => outcome;
-  const async = (outcome: Outcome): Guard => async () => outcome;
+  const sync =
+    (outcome: Outcome): Guard =>
+    () =>
+      outcome;
+  const async =
+    (outcome: Outcome): Guard =>
+    async () =>
+      outcome;
 
   it.each([
     ['sync', sync],
@@ -152,7 +158,13 @@ describe.each(frameworks)('adapter contract: %s', (framework) => {
 
   it('requestId from the adapter subpaths takes every documented option', async () => {
     let n = 0;
-    const options = { header: 'x-correlation-id', trustIncoming: false, maxLength: 8, generate: () => `gen-${++n}`, stateKey: 'cid' };
+    const options = {
+      header: 'x-correlation-id',
+      trustIncoming: false,
+      maxLength: 8,
+      generate: () => `gen-${++n}`,
+      stateKey: 'cid',
+    };
     server = await serve(framework, {
       mounts: [{ express: expressRequestId(options), fastify: fastifyRequestId(options), koa: koaRequestId(options) }],
       stateKeys: ['cid'],
@@ -196,15 +208,20 @@ describe('fastify per-route guards (toFastifyRoutes)', () => {
           const tag = typeof config === 'object' && config !== null && 'tag' in config ? String(config.tag) : undefined;
           if (tag === undefined) return undefined;
           built.push(`${String(route.method)} ${route.url}`);
-          return () => (tag === 'deny' ? { kind: 'respond', status: 403, body: 'no' } : { kind: 'next', state: { tag } });
+          return () =>
+            tag === 'deny' ? { kind: 'respond', status: 403, body: 'no' } : { kind: 'next', state: { tag } };
         },
         { name: 'tags', state: ['tag'] },
       ),
     );
     app.get('/deny', { config: { tag: 'deny' } as never }, async () => 'reached');
-    app.get('/tagged', { config: { tag: 'hello' } as never, onRequest: [(_q, _r, done) => done()] }, async (request) => ({
-      tag: (request as unknown as { tag: unknown }).tag,
-    }));
+    app.get(
+      '/tagged',
+      { config: { tag: 'hello' } as never, onRequest: [(_q, _r, done) => done()] },
+      async (request) => ({
+        tag: (request as unknown as { tag: unknown }).tag,
+      }),
+    );
     app.get('/plain', async (request) => ({ tag: (request as unknown as { tag: unknown }).tag }));
     try {
       // Fastify adds a HEAD route for each GET route: both are guarded
@@ -221,20 +238,31 @@ describe('fastify per-route guards (toFastifyRoutes)', () => {
 describe('authorizeEndpoints', () => {
   it('answers allowed requests, refuses others with 403 (sync or async), and guards children like their parent', async () => {
     const seen: string[] = [];
-    const [sync, async] = [false, true].map((isAsync) =>
-      authorizeEndpoints(
-        [{ path: '/ops', handler: () => ({ status: 200, body: 'ok' }), child: (_req, name) => ({ status: 200, body: name }) }],
-        (req, endpoint) => {
-          seen.push(endpoint.path);
-          const ok = req.header('authorization') === 'Bearer ops';
-          return isAsync ? Promise.resolve(ok) : ok;
-        },
-      )[0]!,
+    const [sync, async] = [false, true].map(
+      (isAsync) =>
+        authorizeEndpoints(
+          [
+            {
+              path: '/ops',
+              handler: () => ({ status: 200, body: 'ok' }),
+              child: (_req, name) => ({ status: 200, body: name }),
+            },
+          ],
+          (req, endpoint) => {
+            seen.push(endpoint.path);
+            const ok = req.header('authorization') === 'Bearer ops';
+            return isAsync ? Promise.resolve(ok) : ok;
+          },
+        )[0]!,
     );
     const req = (authorization?: string) => ({ header: () => authorization }) as unknown as RequestView;
     for (const endpoint of [sync!, async!]) {
       expect(await endpoint.handler(req('Bearer ops'))).toMatchObject({ status: 200, body: 'ok' });
-      expect(await endpoint.handler(req())).toEqual({ status: 403, headers: { 'cache-control': 'no-store' }, body: 'forbidden' });
+      expect(await endpoint.handler(req())).toEqual({
+        status: 403,
+        headers: { 'cache-control': 'no-store' },
+        body: 'forbidden',
+      });
       expect(await endpoint.child!(req('Bearer ops'), 'db')).toMatchObject({ body: 'db' });
       expect((await endpoint.child!(req('Bearer x'), 'db')).status).toBe(403);
     }
@@ -247,7 +275,11 @@ describe('hot path', () => {
     const next = vi.fn();
     const res = { locals: {}, setHeader: vi.fn() };
     const mw = toExpress(() => ({ kind: 'next', headers: { a: '1' } }));
-    const returned = mw({ path: '/', originalUrl: '/', method: 'GET', headers: {}, socket: {} } as never, res as never, next);
+    const returned = mw(
+      { path: '/', originalUrl: '/', method: 'GET', headers: {}, socket: {} } as never,
+      res as never,
+      next,
+    );
     expect(returned).toBeUndefined();
     expect(next).toHaveBeenCalledTimes(1);
     expect(res.setHeader).toHaveBeenCalledWith('a', '1');

@@ -14,7 +14,6 @@ import type { LimitRule } from './algorithms.js';
  */
 export type RateLimitHeaders = 'draft-10' | 'draft-6' | 'legacy' | false;
 
-
 /** `w` is whole seconds in the draft: sent only when the window is one. */
 function windowParam(windowMs: number): string {
   return windowMs % 1000 === 0 ? `;w=${windowMs / 1000}` : '';

@@ -15,7 +15,14 @@ export interface MemoryStoreOptions {
 }
 
 const optionsSchema = z
-  .object({ maxKeys: z.number().int().min(1).max(2 ** 30).optional() })
+  .object({
+    maxKeys: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 30)
+      .optional(),
+  })
   .strict();
 
 /** Numbers of state each algorithm keeps per key (see `algorithms.ts`). */

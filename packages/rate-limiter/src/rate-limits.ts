@@ -17,11 +17,13 @@ export class RateLimits<M extends StoreMode = 'sync'> extends Limiter<M> {
     const fail = (field: string, message: string): never => {
       throw new BulwarkConfigError('rateLimits()', [{ field, message }]);
     };
-    if (!Array.isArray(limiters) || limiters.length === 0) fail('limiters', 'expected a non-empty array of rateLimiter()s');
+    if (!Array.isArray(limiters) || limiters.length === 0)
+      fail('limiters', 'expected a non-empty array of rateLimiter()s');
     const first = limiters[0]!;
     limiters.forEach((l, i) => {
       if (l === null || typeof l !== 'object' || !('rule' in l)) fail(`limiters.${i}`, 'expected a rateLimiter()');
-      if (l.store !== first.store) fail(`limiters.${i}`, 'all limits must share one store (one atomic step decides them)');
+      if (l.store !== first.store)
+        fail(`limiters.${i}`, 'all limits must share one store (one atomic step decides them)');
       if (l.clock !== first.clock) fail(`limiters.${i}`, 'all limits must share one clock');
       if (limiters.indexOf(l) !== i) fail(`limiters.${i}`, 'the same limiter appears twice');
     });

@@ -94,7 +94,10 @@ const optionsSchema = z
       .optional(),
     timeoutMs: z.number().positive().max(60_000).optional(),
     onError: z
-      .union([z.enum(['open', 'closed']), z.custom<MemoryStore>(isMemoryStore, { message: 'expected a memoryStore()' })])
+      .union([
+        z.enum(['open', 'closed']),
+        z.custom<MemoryStore>(isMemoryStore, { message: 'expected a memoryStore()' }),
+      ])
       .optional(),
     errorBackoffMs: z.number().min(0).max(3_600_000).optional(),
     blockCache: z
@@ -123,7 +126,6 @@ interface Pending {
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
-
 
 type Operation = 'c' | 'p' | 'r' | 'x';
 const operationName = { c: 'consume', p: 'peek', r: 'refund', x: 'reset' } as const;
@@ -226,17 +228,15 @@ class RedisBinding implements LimitBinding<'async'> {
     if (!Array.isArray(reply) || reply.length !== this.#rules.length * 4) {
       throw new TypeError(`unexpected reply from the rate-limit script: ${JSON.stringify(reply)}`);
     }
-    const decisions = this.#rules.map(
-      (rule, i): Decision => ({
-        allowed: reply[i * 4] === 1,
-        limit: rule.limit,
-        remaining: reply[i * 4 + 1] as number,
-        resetMs: reply[i * 4 + 2] as number,
-        retryAfterMs: reply[i * 4 + 3] === -1 ? Infinity : (reply[i * 4 + 3] as number),
-        policy: rule.name,
-        windowMs: rule.windowMs,
-      }),
-    );
+    const decisions = this.#rules.map((rule, i): Decision => ({
+      allowed: reply[i * 4] === 1,
+      limit: rule.limit,
+      remaining: reply[i * 4 + 1] as number,
+      resetMs: reply[i * 4 + 2] as number,
+      retryAfterMs: reply[i * 4 + 3] === -1 ? Infinity : (reply[i * 4 + 3] as number),
+      policy: rule.name,
+      windowMs: rule.windowMs,
+    }));
     return decisions.length === 1 ? decisions[0]! : joinDecisions(decisions);
   }
 
@@ -250,18 +250,16 @@ class RedisBinding implements LimitBinding<'async'> {
     }
     const allowed = this.#store.onErrorPolicy === 'open';
     this.#store.reportError(op, error);
-    const decisions = this.#rules.map(
-      (rule): Decision => ({
-        allowed,
-        limit: rule.limit,
-        remaining: allowed ? rule.limit : 0,
-        resetMs: 0,
-        retryAfterMs: allowed ? 0 : 1_000,
-        policy: rule.name,
-        windowMs: rule.windowMs,
-        error,
-      }),
-    );
+    const decisions = this.#rules.map((rule): Decision => ({
+      allowed,
+      limit: rule.limit,
+      remaining: allowed ? rule.limit : 0,
+      resetMs: 0,
+      retryAfterMs: allowed ? 0 : 1_000,
+      policy: rule.name,
+      windowMs: rule.windowMs,
+      error,
+    }));
     return decisions.length === 1 ? decisions[0]! : joinDecisions(decisions, error);
   }
 }
@@ -422,12 +420,10 @@ export class RedisStore implements RateLimitStore<'async'> {
   #eval(keys: string[], args: string[]): Promise<unknown> {
     const client = this.#client;
     // Scripts are cached per node and lost on restart or failover: EVALSHA first, EVAL (which caches it) on NOSCRIPT.
-    return client
-      .evalsha(RATE_LIMIT_SCRIPT_SHA, keys.length, ...keys, ...args)
-      .catch((error: unknown) => {
-        if (isNoScript(error)) return client.eval(RATE_LIMIT_SCRIPT, keys.length, ...keys, ...args);
-        throw error;
-      });
+    return client.evalsha(RATE_LIMIT_SCRIPT_SHA, keys.length, ...keys, ...args).catch((error: unknown) => {
+      if (isNoScript(error)) return client.eval(RATE_LIMIT_SCRIPT, keys.length, ...keys, ...args);
+      throw error;
+    });
   }
 }
 

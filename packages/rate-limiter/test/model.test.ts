@@ -8,7 +8,11 @@ const algorithms: readonly Algorithm[] = ['gcra', 'token-bucket', 'fixed-window'
 /** Limits whose emission interval `windowMs / limit` is a whole number of ms, so every time is exact. */
 const exactParams = (algorithm: Algorithm): fc.Arbitrary<Params> =>
   fc
-    .record({ limit: fc.integer({ min: 1, max: 12 }), step: fc.integer({ min: 1, max: 250 }), burst: fc.integer({ min: 1, max: 15 }) })
+    .record({
+      limit: fc.integer({ min: 1, max: 12 }),
+      step: fc.integer({ min: 1, max: 250 }),
+      burst: fc.integer({ min: 1, max: 15 }),
+    })
     .map(({ limit, step, burst }) => ({
       algorithm,
       limit,
@@ -19,7 +23,11 @@ const exactParams = (algorithm: Algorithm): fc.Arbitrary<Params> =>
 /** Any limit: intervals such as 1000/3 ms are not exact in binary. */
 const anyParams = (algorithm: Algorithm): fc.Arbitrary<Params> =>
   fc
-    .record({ limit: fc.integer({ min: 1, max: 50 }), windowMs: fc.integer({ min: 1, max: 5_000 }), burst: fc.integer({ min: 1, max: 60 }) })
+    .record({
+      limit: fc.integer({ min: 1, max: 50 }),
+      windowMs: fc.integer({ min: 1, max: 5_000 }),
+      burst: fc.integer({ min: 1, max: 60 }),
+    })
     .map((p) => ({ algorithm, ...p, burst: algorithm === 'gcra' || algorithm === 'token-bucket' ? p.burst : p.limit }));
 
 /** A step: wait, then a request from one of three keys costing 1–4 units (mostly 1). */
@@ -34,7 +42,13 @@ const steps = (maxWait: number) =>
   );
 
 /** The first whole ms after `now` at which the reference admits the request (sliding window), by search. */
-function firstAdmitted(ref: ReturnType<typeof reference>, key: string, cost: number, now: number, windowMs: number): number {
+function firstAdmitted(
+  ref: ReturnType<typeof reference>,
+  key: string,
+  cost: number,
+  now: number,
+  windowMs: number,
+): number {
   for (let d = 1; d <= 2 * windowMs + 1; d++) if (ref.decide(key, cost, now + d).allowed) return d;
   return Infinity;
 }
@@ -116,7 +130,9 @@ describe.each(['gcra', 'token-bucket'] as const)('%s never admits more than burs
           for (let j = i; j < admitted.length; j++) {
             total += admitted[j]!.cost;
             // 1 µs of tolerance per request: the documented precision of the decisions
-            expect(total).toBeLessThanOrEqual(p.burst + rate * (admitted[j]!.at - admitted[i]!.at + 1e-3 * (j - i + 1)));
+            expect(total).toBeLessThanOrEqual(
+              p.burst + rate * (admitted[j]!.at - admitted[i]!.at + 1e-3 * (j - i + 1)),
+            );
           }
         }
       }),

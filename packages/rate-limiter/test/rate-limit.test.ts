@@ -24,9 +24,14 @@ async function start(framework: Framework, options: RateLimitOptions): Promise<T
 }
 
 /** The RateLimit fields as Structured Field Lists: [name, params] per item. */
-function fields(res: Response): { policy: [unknown, Record<string, unknown>][]; limit: [unknown, Record<string, unknown>][] } {
+function fields(res: Response): {
+  policy: [unknown, Record<string, unknown>][];
+  limit: [unknown, Record<string, unknown>][];
+} {
   const list = (name: string) =>
-    parseList(res.headers.get(name) ?? '').map(([value, params]) => [value, Object.fromEntries(params)] as [unknown, Record<string, unknown>]);
+    parseList(res.headers.get(name) ?? '').map(
+      ([value, params]) => [value, Object.fromEntries(params)] as [unknown, Record<string, unknown>],
+    );
   return { policy: list('ratelimit-policy'), limit: list('ratelimit') };
 }
 
@@ -39,7 +44,11 @@ describe.each(frameworks)('rateLimit on %s', (framework) => {
       policy: [['2-in-60s', { q: 2, w: 60 }]],
       limit: [['2-in-60s', { r: 1, t: 30 }]],
     });
-    expect(((await first.json()) as { state: { rateLimit: unknown } }).state.rateLimit).toMatchObject({ allowed: true, remaining: 1, policy: '2-in-60s' });
+    expect(((await first.json()) as { state: { rateLimit: unknown } }).state.rateLimit).toMatchObject({
+      allowed: true,
+      remaining: 1,
+      policy: '2-in-60s',
+    });
     expect((await fetch(`${s.url}/echo`)).status).toBe(200);
 
     const refused = await fetch(`${s.url}/echo`);
@@ -64,7 +73,10 @@ describe.each(frameworks)('rateLimit on %s', (framework) => {
   });
 
   it('behind a trusted proxy: IPv6 clients in one /64 share a key, IPv4-mapped addresses count as IPv4', async () => {
-    const s = await start(framework, { limiter: rateLimiter({ limit: 1, windowMs: 60_000 }), clientIp: { trustProxy: ['loopback'] } });
+    const s = await start(framework, {
+      limiter: rateLimiter({ limit: 1, windowMs: 60_000 }),
+      clientIp: { trustProxy: ['loopback'] },
+    });
     const as = (ip: string) => fetch(`${s.url}/echo`, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
     expect(await as('2001:db8:1:2::1')).toBe(200);
     expect(await as('2001:db8:1:2:ffff:eeee:dddd:9')).toBe(429);
@@ -76,23 +88,44 @@ describe.each(frameworks)('rateLimit on %s', (framework) => {
 });
 
 describe('rateLimit options (Express 5 and Koa 3)', () => {
-  it.each(['express5', 'koa3'] as const)('%s: countIf counts only failed requests (e.g. failed logins)', async (framework) => {
-    const s = await start(framework, { limiter: rateLimiter({ limit: 2, windowMs: 60_000 }), countIf: (status) => status >= 400 });
-    for (let i = 0; i < 5; i++) expect((await fetch(`${s.url}/echo`)).status).toBe(200);
-    expect((await fetch(`${s.url}/fail`)).status).toBe(500);
-    expect((await fetch(`${s.url}/fail`)).status).toBe(500);
-    await expect.poll(async () => (await fetch(`${s.url}/echo`)).status).toBe(429);
-  });
+  it.each(['express5', 'koa3'] as const)(
+    '%s: countIf counts only failed requests (e.g. failed logins)',
+    async (framework) => {
+      const s = await start(framework, {
+        limiter: rateLimiter({ limit: 2, windowMs: 60_000 }),
+        countIf: (status) => status >= 400,
+      });
+      for (let i = 0; i < 5; i++) expect((await fetch(`${s.url}/echo`)).status).toBe(200);
+      expect((await fetch(`${s.url}/fail`)).status).toBe(500);
+      expect((await fetch(`${s.url}/fail`)).status).toBe(500);
+      await expect.poll(async () => (await fetch(`${s.url}/echo`)).status).toBe(429);
+    },
+  );
 
   it('stateKey names where the decision goes, or turns it off', () => {
-    const view = { method: 'GET', path: '/', url: '/', header: () => undefined, ip: '192.0.2.1', frameworkIp: '192.0.2.1', raw: {}, route: undefined };
+    const view = {
+      method: 'GET',
+      path: '/',
+      url: '/',
+      header: () => undefined,
+      ip: '192.0.2.1',
+      frameworkIp: '192.0.2.1',
+      raw: {},
+      route: undefined,
+    };
     const stateOf = (stateKey?: string | false) => {
       const guard = rateLimitGuard({ limiter: rateLimiter({ limit: 5, windowMs: 60_000 }), stateKey });
       const outcome = guard(view) as Outcome;
       return { keys: guard.stateKeys, state: outcome.kind === 'next' ? outcome.state : 'refused' };
     };
-    expect(stateOf()).toEqual({ keys: ['rateLimit'], state: { rateLimit: expect.objectContaining({ allowed: true, remaining: 4 }) } });
-    expect(stateOf('quota')).toEqual({ keys: ['quota'], state: { quota: expect.objectContaining({ allowed: true, remaining: 4 }) } });
+    expect(stateOf()).toEqual({
+      keys: ['rateLimit'],
+      state: { rateLimit: expect.objectContaining({ allowed: true, remaining: 4 }) },
+    });
+    expect(stateOf('quota')).toEqual({
+      keys: ['quota'],
+      state: { quota: expect.objectContaining({ allowed: true, remaining: 4 }) },
+    });
     expect(stateOf(false)).toEqual({ keys: [], state: undefined });
   });
 
@@ -151,24 +184,34 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
   });
 
   it('with a Redis store the guard is asynchronous; a failing store with onError closed answers 503', async () => {
-    const failing = { evalsha: () => Promise.reject(new Error('ECONNREFUSED')), eval: () => Promise.reject(new Error('ECONNREFUSED')) };
+    const failing = {
+      evalsha: () => Promise.reject(new Error('ECONNREFUSED')),
+      eval: () => Promise.reject(new Error('ECONNREFUSED')),
+    };
     const store = redisStore({ client: failing, onError: 'closed' });
     const s = await start('fastify5', { limiter: rateLimiter({ limit: 5, windowMs: 1_000, store }) });
     const res = await fetch(`${s.url}/echo`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity' });
+    expect(await res.json()).toMatchObject({
+      type: 'https://iana.org/assignments/http-problem-types#temporary-reduced-capacity',
+    });
   });
 
   it('bad options are named', () => {
     expect(() => rateLimitGuard({})).toThrow(expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG' }));
     expect(() => rateLimitGuard({ limiter: {} as never })).toThrow(/limiter/);
-    expect(() => rateLimitGuard({ limiter: rateLimiter({ limit: 1, windowMs: 1 }), headers: 'draft-99' as never })).toThrow(/headers/);
+    expect(() =>
+      rateLimitGuard({ limiter: rateLimiter({ limit: 1, windowMs: 1 }), headers: 'draft-99' as never }),
+    ).toThrow(/headers/);
   });
 });
 
 /** The package's own adapters, one per framework, from the same options. */
 const rateLimitMount = (options: RateLimitOptions & { hook?: FastifyGuardHook }): Mount =>
-  mountEach<RateLimitOptions>({ express: expressAdapter.rateLimit, fastify: fastifyAdapter.rateLimit, koa: koaAdapter.rateLimit }, options);
+  mountEach<RateLimitOptions>(
+    { express: expressAdapter.rateLimit, fastify: fastifyAdapter.rateLimit, koa: koaAdapter.rateLimit },
+    options,
+  );
 
 describe.each(frameworks)('rateLimit from the adapter subpaths: %s', (framework) => {
   it('takes every documented option', async () => {
@@ -209,7 +252,10 @@ describe.each(frameworks)('rateLimit from the adapter subpaths: %s', (framework)
 
   it("clientIp: 'framework' keys by the address the framework resolves under its own proxy trust", async () => {
     for (const trustProxy of [true, false]) {
-      const s = await serve(framework, { trustProxy, mounts: [rateLimitMount({ limiter: rateLimiter({ limit: 1, windowMs: 60_000 }), clientIp: 'framework' })] });
+      const s = await serve(framework, {
+        trustProxy,
+        mounts: [rateLimitMount({ limiter: rateLimiter({ limit: 1, windowMs: 60_000 }), clientIp: 'framework' })],
+      });
       server = s;
       const from = (ip: string) => fetch(`${s.url}/echo`, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
       // Trusted: two forwarded clients are two keys. Not trusted: the header is ignored, one socket is one key.
@@ -230,7 +276,9 @@ describe.each(frameworks)('rateLimit from the adapter subpaths: %s', (framework)
       koa: (await import('@bulwark/rate-limiter/koa')).rateLimit,
     };
     expect(copy.express).not.toBe(expressAdapter.rateLimit);
-    const s = await serve(framework, { mounts: [{ express: copy.express({ limiter }), fastify: copy.fastify({ limiter }), koa: copy.koa({ limiter }) }] });
+    const s = await serve(framework, {
+      mounts: [{ express: copy.express({ limiter }), fastify: copy.fastify({ limiter }), koa: copy.koa({ limiter }) }],
+    });
     server = s;
     expect((await fetch(`${s.url}/echo`)).status).toBe(200);
     expect((await fetch(`${s.url}/echo`)).status).toBe(429);
@@ -242,8 +290,15 @@ it('the Redis store takes a memoryStore() from another copy of the package as it
   const other = await import('@bulwark/rate-limiter');
   const fallback = other.memoryStore();
   expect(fallback).not.toBeInstanceOf(memoryStore().constructor as never);
-  const failing = { evalsha: () => Promise.reject(new Error('ECONNREFUSED')), eval: () => Promise.reject(new Error('ECONNREFUSED')) };
-  const limiter = rateLimiter({ limit: 1, windowMs: 60_000, store: redisStore({ client: failing, onError: fallback }) });
+  const failing = {
+    evalsha: () => Promise.reject(new Error('ECONNREFUSED')),
+    eval: () => Promise.reject(new Error('ECONNREFUSED')),
+  };
+  const limiter = rateLimiter({
+    limit: 1,
+    windowMs: 60_000,
+    store: redisStore({ client: failing, onError: fallback }),
+  });
   expect(await limiter.consume('k')).toMatchObject({ allowed: true });
   expect(await limiter.consume('k')).toMatchObject({ allowed: false }); // the local fallback decided
 });
@@ -312,7 +367,14 @@ describe('redisStore timing runs on its injected clock', () => {
       },
       eval: () => new Promise<never>(() => {}),
     };
-    const store = redisStore({ client: frozen, onError: 'closed', timeoutMs: 200, errorBackoffMs: 1_000, batch: false, clock });
+    const store = redisStore({
+      client: frozen,
+      onError: 'closed',
+      timeoutMs: 200,
+      errorBackoffMs: 1_000,
+      batch: false,
+      clock,
+    });
     const limiter = rateLimiter({ limit: 5, windowMs: 1_000, store, clock });
     let decided: unknown;
     void limiter.consume('k').then((d) => (decided = d));

@@ -9,7 +9,15 @@ describe('rateLimiter', () => {
     const clock = manualClock();
     const l = rateLimiter({ limit: 2, windowMs: 1_000, clock });
     expect(l.name).toBe('2-in-1s');
-    expect(l.consume('k')).toEqual({ allowed: true, limit: 2, remaining: 1, resetMs: 500, retryAfterMs: 0, policy: '2-in-1s', windowMs: 1_000 });
+    expect(l.consume('k')).toEqual({
+      allowed: true,
+      limit: 2,
+      remaining: 1,
+      resetMs: 500,
+      retryAfterMs: 0,
+      policy: '2-in-1s',
+      windowMs: 1_000,
+    });
     expect(l.consume('k')).toMatchObject({ allowed: true, remaining: 0, resetMs: 1_000 });
     expect(l.consume('k')).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 500 });
     clock.advance(500);
@@ -140,7 +148,14 @@ describe('rateLimits', () => {
   it('never spends one limit when another refuses (rate-limiter-flexible #280: the union spends points)', () => {
     const clock = manualClock();
     const store = memoryStore();
-    const minute = rateLimiter({ name: 'minute', algorithm: 'fixed-window', limit: 10, windowMs: 60_000, store, clock });
+    const minute = rateLimiter({
+      name: 'minute',
+      algorithm: 'fixed-window',
+      limit: 10,
+      windowMs: 60_000,
+      store,
+      clock,
+    });
     const burst = rateLimiter({ name: 'burst', algorithm: 'fixed-window', limit: 2, windowMs: 1_000, store, clock });
     const both = rateLimits([minute, burst]);
     expect(both.name).toBe('minute+burst');

@@ -35,7 +35,13 @@ describe.each<[string, () => RedisErrorPolicy]>([
   it('decides by its policy while Redis is dead, within the timeout, and recovers after a restart', async () => {
     const client = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     client.on('error', () => undefined); // connection errors are expected here; the store reports them as events
-    const store = redisStore({ client, prefix: testPrefix(), timeoutMs: TIMEOUT_MS, onError: makePolicy(), errorBackoffMs: 100 });
+    const store = redisStore({
+      client,
+      prefix: testPrefix(),
+      timeoutMs: TIMEOUT_MS,
+      onError: makePolicy(),
+      errorBackoffMs: 100,
+    });
     const events: StoreErrorEvent[] = [];
     store.onError((e) => events.push(e));
     const limiter = rateLimiter({ name: 'api', limit: 3, windowMs: 60_000, store });

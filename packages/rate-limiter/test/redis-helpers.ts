@@ -61,9 +61,13 @@ export class PrivateRedis {
 
   async start(extra: readonly string[] = this.#extra): Promise<void> {
     this.#extra = extra;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     this.#process = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -96,13 +100,24 @@ export async function privateCluster(): Promise<{ ports: number[]; stop(): Promi
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-cluster-'));
   const nodes = await Promise.all(
     [0, 1, 2].map((i) =>
-      PrivateRedis.create(['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${i}.conf`), '--dir', dir]),
+      PrivateRedis.create([
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${i}.conf`),
+        '--dir',
+        dir,
+      ]),
     ),
   );
   const ports = nodes.map((n) => n.port);
-  execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'redis-cli',
+    ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+    {
+      stdio: 'ignore',
+    },
+  );
   // Wait until every node agrees the cluster is up.
   for (const port of ports) {
     for (let i = 0; ; i++) {

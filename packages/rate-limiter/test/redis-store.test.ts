@@ -50,28 +50,32 @@ const opArb = fc.record({
 describe.skipIf(redis === undefined)('redisStore against the real Redis', () => {
   it('takes the same decisions as the memory store on any sequence (differential)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(limitArb, { minLength: 1, maxLength: 3 }), fc.array(opArb, { minLength: 1, maxLength: 25 }), async (limits, ops) => {
-        const clock = manualClock(1_000_000);
-        const mem = memoryStore();
-        const red = redisStore({ client: redis!, prefix: testPrefix(), time: 'limiter', blockCache: false });
-        const build = (store: typeof mem | typeof red) => {
-          const ls = limits.map((l, i) => rateLimiter({ ...limiterOptions(l), name: `l${i}`, store, clock }));
-          return ls.length === 1 ? ls[0]! : rateLimits(ls);
-        };
-        const m = build(mem);
-        const r = build(red);
-        for (const { wait, key, op, cost } of ops) {
-          clock.advance(wait);
-          if (op === 'refund') {
-            void m.refund(key, cost);
-            await r.refund(key, cost);
-            continue;
+      fc.asyncProperty(
+        fc.array(limitArb, { minLength: 1, maxLength: 3 }),
+        fc.array(opArb, { minLength: 1, maxLength: 25 }),
+        async (limits, ops) => {
+          const clock = manualClock(1_000_000);
+          const mem = memoryStore();
+          const red = redisStore({ client: redis!, prefix: testPrefix(), time: 'limiter', blockCache: false });
+          const build = (store: typeof mem | typeof red) => {
+            const ls = limits.map((l, i) => rateLimiter({ ...limiterOptions(l), name: `l${i}`, store, clock }));
+            return ls.length === 1 ? ls[0]! : rateLimits(ls);
+          };
+          const m = build(mem);
+          const r = build(red);
+          for (const { wait, key, op, cost } of ops) {
+            clock.advance(wait);
+            if (op === 'refund') {
+              void m.refund(key, cost);
+              await r.refund(key, cost);
+              continue;
+            }
+            const dm = (op === 'peek' ? m.peek(key, { cost }) : m.consume(key, { cost })) as Decision;
+            const dr = await (op === 'peek' ? r.peek(key, { cost }) : r.consume(key, { cost }));
+            expect(dr).toEqual(dm);
           }
-          const dm = (op === 'peek' ? m.peek(key, { cost }) : m.consume(key, { cost })) as Decision;
-          const dr = await (op === 'peek' ? r.peek(key, { cost }) : r.consume(key, { cost }));
-          expect(dr).toEqual(dm);
-        }
-      }),
+        },
+      ),
       { numRuns: 60 },
     );
   }, 60_000);
@@ -85,7 +89,13 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
 
   it('keys carry a hash tag and a millisecond TTL set in the same step; a refund keeps the TTL (rate-limit-redis decrement bug)', async () => {
     const prefix = testPrefix();
-    const l = rateLimiter({ name: 'api', algorithm: 'fixed-window', limit: 5, windowMs: 1_500, store: redisStore({ client: redis!, prefix }) });
+    const l = rateLimiter({
+      name: 'api',
+      algorithm: 'fixed-window',
+      limit: 5,
+      windowMs: 1_500,
+      store: redisStore({ client: redis!, prefix }),
+    });
     await l.consume('user-1', { cost: 3 });
     const key = `${prefix}{user-1}:api`;
     const ttl = await redis!.pttl(key);
@@ -104,7 +114,13 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
     };
     for (const algorithm of algorithms) {
       const prefix = testPrefix();
-      const l = rateLimiter({ name: 'api', algorithm, limit: 10, windowMs: 10_000, store: redisStore({ client: redis!, prefix }) });
+      const l = rateLimiter({
+        name: 'api',
+        algorithm,
+        limit: 10,
+        windowMs: 10_000,
+        store: redisStore({ client: redis!, prefix }),
+      });
       const key = `${prefix}{k}:api`;
       for (let i = 0; i < 14; i++) {
         const before = await redisMs();
@@ -140,7 +156,13 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
   it('app hosts with skewed clocks share one limit exactly: time comes from Redis (spring-cloud-gateway #1117)', async () => {
     const prefix = testPrefix();
     const host = (skewMs: number) =>
-      rateLimiter({ name: 'api', limit: 4, windowMs: 60_000, clock: manualClock(skewMs), store: redisStore({ client: redis!, prefix }) });
+      rateLimiter({
+        name: 'api',
+        limit: 4,
+        windowMs: 60_000,
+        clock: manualClock(skewMs),
+        store: redisStore({ client: redis!, prefix }),
+      });
     const a = host(0);
     const b = host(3_600_000);
     const results = [];
@@ -151,7 +173,12 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
   it('answers repeat offenders from the local block cache until their retry time, without a round trip', async () => {
     const counting = countingClient();
     const clock = manualClock();
-    const l = rateLimiter({ limit: 1, windowMs: 60_000, clock, store: redisStore({ client: counting, prefix: testPrefix() }) });
+    const l = rateLimiter({
+      limit: 1,
+      windowMs: 60_000,
+      clock,
+      store: redisStore({ client: counting, prefix: testPrefix() }),
+    });
     expect((await l.consume('k')).allowed).toBe(true);
     const first = await l.consume('k');
     expect(first.allowed).toBe(false);
@@ -188,14 +215,22 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
 
   it('batches the calls of one tick: one script run per 16 calls, each decided as if alone', async () => {
     const counting = countingClient();
-    const l = rateLimiter({ limit: 10, windowMs: 60_000, store: redisStore({ client: counting, prefix: testPrefix() }) });
+    const l = rateLimiter({
+      limit: 10,
+      windowMs: 60_000,
+      store: redisStore({ client: counting, prefix: testPrefix() }),
+    });
     const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => l.consume(`k${i % 4}`)));
     expect(counting.runs).toBe(3); // 16 + 16 + 8
     for (let k = 0; k < 4; k++) {
       const mine = decisions.filter((_, i) => i % 4 === k);
       expect(mine.map((d) => d.remaining)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
     }
-    const unbatched = rateLimiter({ limit: 10, windowMs: 60_000, store: redisStore({ client: counting, prefix: testPrefix(), batch: false }) });
+    const unbatched = rateLimiter({
+      limit: 10,
+      windowMs: 60_000,
+      store: redisStore({ client: counting, prefix: testPrefix(), batch: false }),
+    });
     await Promise.all(Array.from({ length: 10 }, () => unbatched.consume('k')));
     expect(counting.runs).toBe(13);
   });
@@ -220,7 +255,13 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
           const clock = manualClock(1_000_000);
           const counting = countingClient();
           const build = (batch: boolean) => {
-            const store = redisStore({ client: batch ? counting : redis!, prefix: testPrefix(), time: 'limiter', blockCache: false, batch });
+            const store = redisStore({
+              client: batch ? counting : redis!,
+              prefix: testPrefix(),
+              time: 'limiter',
+              blockCache: false,
+              batch,
+            });
             return shapes.map((limits, s) => {
               const ls = limits.map((l, i) => rateLimiter({ ...limiterOptions(l), name: `s${s}l${i}`, store, clock }));
               return ls.length === 1 ? ls[0]! : rateLimits(ls);

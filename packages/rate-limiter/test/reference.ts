@@ -107,7 +107,12 @@ export function reference(p: Params): RefLimiter {
 }
 
 /** A virtual clock moved by hand, synchronously (no timers are involved in memory-store decisions). */
-export function manualClock(start = 0): { now(): number; setTimeout(): never; clearTimeout(): void; advance(ms: number): void } {
+export function manualClock(start = 0): {
+  now(): number;
+  setTimeout(): never;
+  clearTimeout(): void;
+  advance(ms: number): void;
+} {
   let now = start;
   return {
     now: () => now,
@@ -122,7 +127,14 @@ export function manualClock(start = 0): { now(): number; setTimeout(): never; cl
 }
 
 /** Limiter options for a parameter set (burst only where the algorithm takes one). */
-export function options(p: Params): { algorithm: Params['algorithm']; limit: number; windowMs: number; burst?: number } {
+export function options(p: Params): {
+  algorithm: Params['algorithm'];
+  limit: number;
+  windowMs: number;
+  burst?: number;
+} {
   const { algorithm, limit, windowMs, burst } = p;
-  return algorithm === 'gcra' || algorithm === 'token-bucket' ? { algorithm, limit, windowMs, burst } : { algorithm, limit, windowMs };
+  return algorithm === 'gcra' || algorithm === 'token-bucket'
+    ? { algorithm, limit, windowMs, burst }
+    : { algorithm, limit, windowMs };
 }

@@ -83,13 +83,7 @@ export interface RetryEvent {
  * long).
  */
 export type GiveUpReason =
-  | 'not-retryable'
-  | 'max-attempts'
-  | 'max-elapsed'
-  | 'budget'
-  | 'aborted'
-  | 'retry-after'
-  | 'circuit-open';
+  'not-retryable' | 'max-attempts' | 'max-elapsed' | 'budget' | 'aborted' | 'retry-after' | 'circuit-open';
 
 /** Sent when the policy surfaces a failed outcome, on `onGiveUp` and `bulwark:retry:give-up`. */
 export interface GiveUpEvent {
@@ -157,7 +151,12 @@ export class RetryPolicy extends BasePolicy {
       typeof backoff === 'function'
         ? (outcome, n) => backoff(outcome, n)
         : (_outcome, n, previous) => backoff.delay(n, previous, random);
-    this.#hint = options.retryAfter === false ? undefined : typeof options.retryAfter === 'function' ? options.retryAfter : retryAfterHint;
+    this.#hint =
+      options.retryAfter === false
+        ? undefined
+        : typeof options.retryAfter === 'function'
+          ? options.retryAfter
+          : retryAfterHint;
     this.#maxDelayMs = o.maxDelayMs;
     this.#waitForCircuit = o.waitForCircuit;
     this.#budget = options.budget;
@@ -184,7 +183,9 @@ export class RetryPolicy extends BasePolicy {
     if (isPromiseLike<T>(result)) {
       // The common case: a first attempt that succeeds costs one `then` and nothing else.
       if (this.#retryOn === undefined && budget === undefined) {
-        return result.then(undefined, (error: unknown) => this.#afterFirst<T>({ kind: 'error', error }, fn, ctx, next, startedAt));
+        return result.then(undefined, (error: unknown) =>
+          this.#afterFirst<T>({ kind: 'error', error }, fn, ctx, next, startedAt),
+        );
       }
       return result.then(
         (value) => this.#afterFirst<T>({ kind: 'value', value }, fn, ctx, next, startedAt),
@@ -283,7 +284,8 @@ export class RetryPolicy extends BasePolicy {
     let waitMs = gate === undefined ? (refusal.retryAfterMs ?? Infinity) : gate.retryAfterMs;
     if (now + waitMs > until) return 'circuit-open';
     if (this.#budget !== undefined && !this.#budget.tryAcquireRetry()) return 'budget';
-    if (this.#retried.active) this.#retried.emit({ name: this.name, attempt, delayMs: waitMs, delaySource: 'circuit', outcome });
+    if (this.#retried.active)
+      this.#retried.emit({ name: this.name, attempt, delayMs: waitMs, delaySource: 'circuit', outcome });
     // A state change ends a wait early; the breaker then says how much longer (often nothing: it closed).
     while (waitMs > 0) {
       // Padded by 1 ms, as pushback is: arriving a hair before an open circuit's deadline would be refused again.
@@ -307,7 +309,8 @@ export class RetryPolicy extends BasePolicy {
     try {
       await sleep(ms, signal, this.#clock, gate);
     } catch (abortReason) {
-      if (this.#gaveUp.active) this.#gaveUp.emit({ name: this.name, attempts: attempt - 1, reason: 'aborted', outcome });
+      if (this.#gaveUp.active)
+        this.#gaveUp.emit({ name: this.name, attempts: attempt - 1, reason: 'aborted', outcome });
       throw abortReason;
     }
   }

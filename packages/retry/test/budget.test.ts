@@ -18,7 +18,10 @@ describe('retry budgets', () => {
     const fn = () => (attempts++, failing());
     const a = retry({ maxAttempts: 5, backoff: constant(1), budget, clock });
     const b = retry({ maxAttempts: 5, backoff: constant(1), budget, clock });
-    const results = await drain(clock, Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).execute(fn)));
+    const results = await drain(
+      clock,
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).execute(fn)),
+    );
     const retries = attempts - 100;
     expect(retries).toBeLessThanOrEqual(10 + 0.2 * 100);
     expect(retries).toBeGreaterThanOrEqual(29); // the budget is used, not refused outright

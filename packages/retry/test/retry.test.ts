@@ -41,7 +41,10 @@ describe('retry', () => {
         async (plan, maxAttempts, delay, work, maxElapsedMs) => {
           const clock = new VirtualClock();
           const { fn, calls } = planned(clock, plan, work);
-          const r = await settled(clock, retry({ maxAttempts, backoff: constant(delay), maxElapsedMs, clock }).execute(fn));
+          const r = await settled(
+            clock,
+            retry({ maxAttempts, backoff: constant(delay), maxElapsedMs, clock }).execute(fn),
+          );
           // Reference: attempt until success, attempts run out, or the next start would pass maxElapsedMs.
           let expectedCalls = 0;
           let t = 0;
@@ -85,12 +88,13 @@ describe('retry', () => {
   it('each attempt runs the inner layers again and sees its attempt number', async () => {
     const clock = new VirtualClock();
     const attempts: number[] = [];
-    const p = compose(retry({ maxAttempts: 3, backoff: constant(10), clock }), timeout(100, { clock, strategy: 'aggressive' })).execute(
-      (ctx) => {
-        attempts.push(ctx.attempt);
-        return ctx.attempt < 3 ? new Promise(() => {}) : Promise.resolve('third time');
-      },
-    );
+    const p = compose(
+      retry({ maxAttempts: 3, backoff: constant(10), clock }),
+      timeout(100, { clock, strategy: 'aggressive' }),
+    ).execute((ctx) => {
+      attempts.push(ctx.attempt);
+      return ctx.attempt < 3 ? new Promise(() => {}) : Promise.resolve('third time');
+    });
     const r = await settled(clock, p);
     expect(r.value).toBe('third time');
     expect(attempts).toEqual([1, 2, 3]);
@@ -105,28 +109,42 @@ describe('retry', () => {
       clock,
       retryOn: (o) => (o.kind === 'error' ? true : (o.value as Response).status >= 500),
     });
-    const r = await settled(clock, policy.execute(async () => responses.shift()!));
+    const r = await settled(
+      clock,
+      policy.execute(async () => responses.shift()!),
+    );
     expect((r.value as Response).status).toBe(200);
   });
 
   it('returns the last value when attempts run out on a retryable result', async () => {
     const clock = new VirtualClock();
     const policy = retry({ maxAttempts: 2, backoff: constant(1), clock, retryOn: (o) => o.kind === 'value' });
-    const r = await settled(clock, policy.execute(async (ctx) => `value ${ctx.attempt}`));
+    const r = await settled(
+      clock,
+      policy.execute(async (ctx) => `value ${ctx.attempt}`),
+    );
     expect(r.value).toBe('value 2');
   });
 
   it('waits for server pushback instead of the backoff: Retry-After seconds on a response, up to maxDelayMs', async () => {
     const clock = new VirtualClock();
     const seen = vi.fn();
-    const policy = retry({ backoff: constant(1), clock, maxDelayMs: 5_000, retryOn: (o) => o.kind === 'value' && (o.value as Response).status === 429 });
+    const policy = retry({
+      backoff: constant(1),
+      clock,
+      maxDelayMs: 5_000,
+      retryOn: (o) => o.kind === 'value' && (o.value as Response).status === 429,
+    });
     policy.onRetry(seen);
     const replies = [
       new Response(null, { status: 429, headers: { 'retry-after': '2' } }),
       new Response(null, { status: 429, headers: { 'retry-after': '5' } }),
       new Response(null, { status: 200 }),
     ];
-    const r = await settled(clock, policy.execute(async () => replies.shift()!));
+    const r = await settled(
+      clock,
+      policy.execute(async () => replies.shift()!),
+    );
     expect((r.value as Response).status).toBe(200);
     expect(seen.mock.calls.map(([e]) => [e.delayMs, e.delaySource])).toEqual([
       [2_000, 'retry-after'],
@@ -138,10 +156,20 @@ describe('retry', () => {
   it('ends the retry at once when the pushback asks for longer than maxDelayMs, surfacing that outcome', async () => {
     const clock = new VirtualClock();
     const giveUps = vi.fn();
-    const policy = retry({ clock, maxDelayMs: 5_000, retryOn: (o) => o.kind === 'value' && (o.value as Response).status === 429 });
+    const policy = retry({
+      clock,
+      maxDelayMs: 5_000,
+      retryOn: (o) => o.kind === 'value' && (o.value as Response).status === 429,
+    });
     policy.onGiveUp(giveUps);
-    const replies = [new Response(null, { status: 429, headers: { 'retry-after': '3600' } }), new Response(null, { status: 200 })];
-    const r = await settled(clock, policy.execute(async () => replies.shift()!));
+    const replies = [
+      new Response(null, { status: 429, headers: { 'retry-after': '3600' } }),
+      new Response(null, { status: 200 }),
+    ];
+    const r = await settled(
+      clock,
+      policy.execute(async () => replies.shift()!),
+    );
     expect((r.value as Response).status).toBe(429);
     expect(r.at).toBe(0);
     expect(replies).toHaveLength(1);
@@ -222,7 +250,12 @@ describe('retry', () => {
     const clock = new VirtualClock();
     const retries = vi.fn();
     const giveUps = vi.fn();
-    const policy = retry({ maxAttempts: 3, backoff: exponential({ baseMs: 10, jitter: 'none' }), clock, name: 'users' });
+    const policy = retry({
+      maxAttempts: 3,
+      backoff: exponential({ baseMs: 10, jitter: 'none' }),
+      clock,
+      name: 'users',
+    });
     policy.onRetry(retries);
     policy.onGiveUp(giveUps);
     const r = await settled(clock, policy.execute(planned(clock, [false, false, false]).fn));
@@ -231,7 +264,9 @@ describe('retry', () => {
       [2, 10],
       [3, 20],
     ]);
-    expect(giveUps).toHaveBeenCalledWith(expect.objectContaining({ name: 'users', attempts: 3, reason: 'max-attempts' }));
+    expect(giveUps).toHaveBeenCalledWith(
+      expect.objectContaining({ name: 'users', attempts: 3, reason: 'max-attempts' }),
+    );
   });
 
   it('rejects bad options naming the field', () => {
@@ -239,7 +274,9 @@ describe('retry', () => {
     expect(() => retry({ backoff: 5 as never })).toThrow(expect.objectContaining({ field: 'backoff' }));
     expect(() => retry({ budget: {} as never })).toThrow(expect.objectContaining({ field: 'budget' }));
     expect(() => retry({ maxDelayMs: -1 })).toThrow(expect.objectContaining({ field: 'maxDelayMs' }));
-    expect(() => retry({ waitForCircuit: 'yes' as never })).toThrow(expect.objectContaining({ field: 'waitForCircuit' }));
+    expect(() => retry({ waitForCircuit: 'yes' as never })).toThrow(
+      expect.objectContaining({ field: 'waitForCircuit' }),
+    );
     expect(() => retry({ tries: 3 } as never)).toThrow(/tries/);
   });
 });

@@ -82,7 +82,8 @@ export class PolicyCallMetrics {
   /** Registers both metrics in a registry (or finds the ones a previous instrumentation registered there). */
   static in(registry: Registry, bounds: readonly number[]): PolicyCallMetrics {
     // Checked by shape, not instanceof: the ESM and CJS builds of this package may share one registry.
-    const existing = registry.getSingleMetric('bulwark_policy_calls_total') as { owner?: Partial<PolicyCallMetrics> } | undefined;
+    const existing = registry.getSingleMetric('bulwark_policy_calls_total') as
+      { owner?: Partial<PolicyCallMetrics> } | undefined;
     if (typeof existing?.owner?.record === 'function') return existing.owner as PolicyCallMetrics;
     const m = new PolicyCallMetrics(bounds);
     registry.registerMetric(m.calls as never);
@@ -107,7 +108,8 @@ export class PolicyCallMetrics {
       this.#bySource.set(source, d);
     }
     // The four outcomes core publishes get fixed slots; anything else a map entry.
-    const slot = outcome === 'success' ? 0 : outcome === 'error' ? 1 : outcome === 'rejected' ? 2 : outcome === 'timeout' ? 3 : -1;
+    const slot =
+      outcome === 'success' ? 0 : outcome === 'error' ? 1 : outcome === 'rejected' ? 2 : outcome === 'timeout' ? 3 : -1;
     let s = slot === -1 ? d.outcomes.get(outcome) : d.slots[slot];
     if (s === undefined) {
       s = { policy, name, outcome, calls: 0 };
@@ -128,7 +130,15 @@ export class PolicyCallMetrics {
     if (names === undefined) this.#byPolicy.set(policy, (names = new Map<string, DurationSeries>()));
     let d = names.get(name);
     if (d === undefined) {
-      d = { policy, name, buckets: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0, slots: [undefined, undefined, undefined, undefined], outcomes: new Map() };
+      d = {
+        policy,
+        name,
+        buckets: new Float64Array(this.#bounds.length + 1),
+        sum: 0,
+        count: 0,
+        slots: [undefined, undefined, undefined, undefined],
+        outcomes: new Map(),
+      };
       names.set(name, d);
     }
     return d;
@@ -141,7 +151,9 @@ export class PolicyCallMetrics {
   #exportCalls(): Sample[] {
     const values: Sample[] = [];
     for (const d of this.#all()) {
-      for (const s of [...d.slots, ...d.outcomes.values()]) if (s !== undefined) values.push({ labels: { policy: s.policy, name: s.name, outcome: s.outcome }, value: s.calls });
+      for (const s of [...d.slots, ...d.outcomes.values()])
+        if (s !== undefined)
+          values.push({ labels: { policy: s.policy, name: s.name, outcome: s.outcome }, value: s.calls });
     }
     return values;
   }

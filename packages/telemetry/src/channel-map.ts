@@ -41,7 +41,11 @@ const label = (name: string | undefined) => name ?? '';
 const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-const on = <E>(pkg: TelemetryPackage, event: string, handle: (event: E, sinks: TelemetrySinks) => void): ChannelHandler => ({
+const on = <E>(
+  pkg: TelemetryPackage,
+  event: string,
+  handle: (event: E, sinks: TelemetrySinks) => void,
+): ChannelHandler => ({
   package: pkg,
   channel: `bulwark:${pkg}:${event}`,
   handle,
@@ -52,13 +56,20 @@ const statusValue: Readonly<Record<string, number>> = { pass: 1, warn: 0.5, fail
 
 export const channelHandlers: readonly ChannelHandler[] = [
   // ---- core ----
-  on<{ policy: string; name: string | undefined; source: object; outcome: string; durationMs: number }>('core', 'call', (e, sinks) => {
-    sinks.metrics?.policyCalls.record(e.source, e.policy, label(e.name), e.outcome, e.durationMs / 1000);
-  }),
+  on<{ policy: string; name: string | undefined; source: object; outcome: string; durationMs: number }>(
+    'core',
+    'call',
+    (e, sinks) => {
+      sinks.metrics?.policyCalls.record(e.source, e.policy, label(e.name), e.outcome, e.durationMs / 1000);
+    },
+  ),
   on<Named & { timeoutMs: number }>('core', 'timeout', (e, sinks) => {
     const { metrics, logger } = sinks;
     metrics?.timeouts.inc({ name: label(e.name) });
-    recordingSpan(sinks)?.addEvent('bulwark.timeout', { 'bulwark.name': label(e.name), 'bulwark.timeout_ms': e.timeoutMs });
+    recordingSpan(sinks)?.addEvent('bulwark.timeout', {
+      'bulwark.name': label(e.name),
+      'bulwark.timeout_ms': e.timeoutMs,
+    });
     logger?.debug({ policy: 'timeout', name: e.name, timeoutMs: e.timeoutMs }, 'bulwark: call timed out');
   }),
   on<Named & { outcome: { kind: string; error?: unknown } }>('core', 'fallback', (e, sinks) => {
@@ -73,7 +84,7 @@ export const channelHandlers: readonly ChannelHandler[] = [
     'retry',
     'retry',
     (e, sinks) => {
-    const { metrics, logger } = sinks;
+      const { metrics, logger } = sinks;
       metrics?.retryAttempts.inc({ name: label(e.name) });
       recordingSpan(sinks)?.addEvent('bulwark.retry', {
         'bulwark.name': label(e.name),
@@ -88,7 +99,11 @@ export const channelHandlers: readonly ChannelHandler[] = [
   on<Named & { attempts: number; reason: string }>('retry', 'give-up', (e, sinks) => {
     const { metrics, logger } = sinks;
     metrics?.retryGiveUps.inc({ name: label(e.name), reason: e.reason });
-    recordingSpan(sinks)?.addEvent('bulwark.retry.give_up', { 'bulwark.name': label(e.name), 'bulwark.retry.reason': e.reason, 'bulwark.retry.attempts': e.attempts });
+    recordingSpan(sinks)?.addEvent('bulwark.retry.give_up', {
+      'bulwark.name': label(e.name),
+      'bulwark.retry.reason': e.reason,
+      'bulwark.retry.attempts': e.attempts,
+    });
     if (e.reason === 'budget') {
       metrics?.retryBudgetExhausted.inc({ name: label(e.name) });
       logger?.warn({ policy: 'retry', name: e.name, attempts: e.attempts }, 'bulwark: retry budget exhausted');
@@ -99,10 +114,14 @@ export const channelHandlers: readonly ChannelHandler[] = [
   on<Named & { from: string; to: string; openMs?: number }>('circuit-breaker', 'state-change', (e, sinks) => {
     const { metrics, logger } = sinks;
     if (metrics !== undefined) {
-      for (const state of circuitStates) metrics.circuitState.set({ name: label(e.name), state }, state === e.to ? 1 : 0);
+      for (const state of circuitStates)
+        metrics.circuitState.set({ name: label(e.name), state }, state === e.to ? 1 : 0);
       metrics.circuitTransitions.inc({ name: label(e.name), from: e.from, to: e.to });
     }
-    recordingSpan(sinks)?.addEvent(`bulwark.circuit.${e.to}`, { 'bulwark.name': label(e.name), 'bulwark.circuit.from': e.from });
+    recordingSpan(sinks)?.addEvent(`bulwark.circuit.${e.to}`, {
+      'bulwark.name': label(e.name),
+      'bulwark.circuit.from': e.from,
+    });
     const fields = { breaker: e.name, from: e.from, to: e.to, openMs: e.openMs };
     if (e.to === 'open' || e.to === 'isolated') logger?.warn(fields, `bulwark: circuit ${e.to}`);
     else logger?.info(fields, `bulwark: circuit ${e.to}`);
@@ -112,8 +131,14 @@ export const channelHandlers: readonly ChannelHandler[] = [
   on<Named & { reason: string; active: number; queued: number }>('bulkhead', 'rejected', (e, sinks) => {
     const { metrics, logger } = sinks;
     metrics?.bulkheadRejections.inc({ name: label(e.name), reason: e.reason });
-    recordingSpan(sinks)?.addEvent('bulwark.bulkhead.rejected', { 'bulwark.name': label(e.name), 'bulwark.bulkhead.reason': e.reason });
-    logger?.debug({ bulkhead: e.name, reason: e.reason, active: e.active, queued: e.queued }, 'bulwark: bulkhead rejected a call');
+    recordingSpan(sinks)?.addEvent('bulwark.bulkhead.rejected', {
+      'bulwark.name': label(e.name),
+      'bulwark.bulkhead.reason': e.reason,
+    });
+    logger?.debug(
+      { bulkhead: e.name, reason: e.reason, active: e.active, queued: e.queued },
+      'bulwark: bulkhead rejected a call',
+    );
   }),
   on<Named & { active: number; queued: number }>('bulkhead', 'occupancy', (e, sinks) => {
     const { metrics } = sinks;
@@ -136,45 +161,73 @@ export const channelHandlers: readonly ChannelHandler[] = [
       span.setAttribute('bulwark.name', e.name);
     }
   }),
-  on<{ prefix: string; operation: string; decidedBy: string; error: unknown }>('rate-limiter', 'store-error', (e, sinks) => {
-    const { metrics, logger } = sinks;
-    metrics?.rateLimitStoreErrors.inc({ operation: e.operation, decided_by: e.decidedBy });
-    recordingSpan(sinks)?.addEvent('bulwark.ratelimit.store_error', { 'bulwark.ratelimit.decided_by': e.decidedBy, 'error.type': errorName(e.error) });
-    logger?.error(
-      { prefix: e.prefix, operation: e.operation, decidedBy: e.decidedBy, err: errorMessage(e.error) },
-      'bulwark: rate-limit store failed',
-    );
-  }),
+  on<{ prefix: string; operation: string; decidedBy: string; error: unknown }>(
+    'rate-limiter',
+    'store-error',
+    (e, sinks) => {
+      const { metrics, logger } = sinks;
+      metrics?.rateLimitStoreErrors.inc({ operation: e.operation, decided_by: e.decidedBy });
+      recordingSpan(sinks)?.addEvent('bulwark.ratelimit.store_error', {
+        'bulwark.ratelimit.decided_by': e.decidedBy,
+        'error.type': errorName(e.error),
+      });
+      logger?.error(
+        { prefix: e.prefix, operation: e.operation, decidedBy: e.decidedBy, err: errorMessage(e.error) },
+        'bulwark: rate-limit store failed',
+      );
+    },
+  ),
 
   // ---- health ----
-  on<{ name: string; status: string; durationMs: number; timedOut: boolean; critical: boolean }>('health', 'check', (e, sinks) => {
-    sinks.metrics?.healthCheckStatus.set({ name: e.name }, statusValue[e.status] ?? 0);
-    sinks.metrics?.healthCheckDuration.observe({ name: e.name }, e.durationMs / 1000);
-    recordingSpan(sinks)?.addEvent('bulwark.health.check', { 'bulwark.name': e.name, 'bulwark.health.status': e.status });
-    const before = sinks.state.checkStatus.get(e.name);
-    sinks.state.checkStatus.set(e.name, e.status);
-    if (before === e.status || (before === undefined && e.status === 'pass')) return;
-    // Only changes are logged (the check output is left out: it may name hosts or users).
-    const fields = { name: e.name, from: before, to: e.status, critical: e.critical, timedOut: e.timedOut };
-    if (e.status === 'pass') sinks.logger?.info(fields, 'bulwark: health check recovered');
-    else sinks.logger?.warn(fields, `bulwark: health check ${e.status}`);
-  }),
-  on<{ step: string; name?: string; durationMs?: number; ok?: boolean; code?: number; error?: unknown }>('health', 'shutdown', (e, sinks) => {
-    const fields = { step: e.step, name: e.name, durationMs: e.durationMs, ok: e.ok, code: e.code, err: e.error === undefined ? undefined : errorMessage(e.error) };
-    if (e.ok === false) sinks.logger?.warn(fields, `bulwark: shutdown ${e.step} did not finish in time or failed`);
-    else sinks.logger?.info(fields, `bulwark: shutdown ${e.step}`);
-    // Shutdown has no request around it: it gets a span of its own, one event per step.
-    const { state, tracer } = sinks;
-    if (e.step === 'begin') state.shutdownSpan = tracer?.startSpan('bulwark.shutdown', { attributes: { 'bulwark.shutdown.reason': e.name ?? '' } });
-    state.shutdownSpan?.addEvent(`bulwark.shutdown.${e.step}`, {
-      ...(e.name === undefined ? {} : { 'bulwark.name': e.name }),
-      ...(e.ok === undefined ? {} : { 'bulwark.ok': e.ok }),
-      ...(e.durationMs === undefined ? {} : { 'bulwark.duration_ms': e.durationMs }),
-    });
-    if (e.step === 'exit') {
-      state.shutdownSpan?.setAttribute('bulwark.shutdown.exit_code', e.code ?? 0);
-      state.shutdownSpan?.end();
-      state.shutdownSpan = undefined;
-    }
-  }),
+  on<{ name: string; status: string; durationMs: number; timedOut: boolean; critical: boolean }>(
+    'health',
+    'check',
+    (e, sinks) => {
+      sinks.metrics?.healthCheckStatus.set({ name: e.name }, statusValue[e.status] ?? 0);
+      sinks.metrics?.healthCheckDuration.observe({ name: e.name }, e.durationMs / 1000);
+      recordingSpan(sinks)?.addEvent('bulwark.health.check', {
+        'bulwark.name': e.name,
+        'bulwark.health.status': e.status,
+      });
+      const before = sinks.state.checkStatus.get(e.name);
+      sinks.state.checkStatus.set(e.name, e.status);
+      if (before === e.status || (before === undefined && e.status === 'pass')) return;
+      // Only changes are logged (the check output is left out: it may name hosts or users).
+      const fields = { name: e.name, from: before, to: e.status, critical: e.critical, timedOut: e.timedOut };
+      if (e.status === 'pass') sinks.logger?.info(fields, 'bulwark: health check recovered');
+      else sinks.logger?.warn(fields, `bulwark: health check ${e.status}`);
+    },
+  ),
+  on<{ step: string; name?: string; durationMs?: number; ok?: boolean; code?: number; error?: unknown }>(
+    'health',
+    'shutdown',
+    (e, sinks) => {
+      const fields = {
+        step: e.step,
+        name: e.name,
+        durationMs: e.durationMs,
+        ok: e.ok,
+        code: e.code,
+        err: e.error === undefined ? undefined : errorMessage(e.error),
+      };
+      if (e.ok === false) sinks.logger?.warn(fields, `bulwark: shutdown ${e.step} did not finish in time or failed`);
+      else sinks.logger?.info(fields, `bulwark: shutdown ${e.step}`);
+      // Shutdown has no request around it: it gets a span of its own, one event per step.
+      const { state, tracer } = sinks;
+      if (e.step === 'begin')
+        state.shutdownSpan = tracer?.startSpan('bulwark.shutdown', {
+          attributes: { 'bulwark.shutdown.reason': e.name ?? '' },
+        });
+      state.shutdownSpan?.addEvent(`bulwark.shutdown.${e.step}`, {
+        ...(e.name === undefined ? {} : { 'bulwark.name': e.name }),
+        ...(e.ok === undefined ? {} : { 'bulwark.ok': e.ok }),
+        ...(e.durationMs === undefined ? {} : { 'bulwark.duration_ms': e.durationMs }),
+      });
+      if (e.step === 'exit') {
+        state.shutdownSpan?.setAttribute('bulwark.shutdown.exit_code', e.code ?? 0);
+        state.shutdownSpan?.end();
+        state.shutdownSpan = undefined;
+      }
+    },
+  ),
 ];

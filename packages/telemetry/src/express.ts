@@ -25,4 +25,5 @@ export const metricsRoute = (options?: MetricsEndpointOptions): RequestHandler =
  * app.use(requestMetrics());
  * ```
  */
-export const requestMetrics = (options?: RequestMetricsOptions): RequestHandler => toExpress(requestMetricsGuard(options));
+export const requestMetrics = (options?: RequestMetricsOptions): RequestHandler =>
+  toExpress(requestMetricsGuard(options));

@@ -36,19 +36,14 @@ const packages = ['core', 'retry', 'circuit-breaker', 'bulkhead', 'rate-limiter'
 
 const optionsSchema = z
   .object({
-    registry: z
-      .union([
-        z.literal(false),
-        registrySchema,
-      ])
-      .optional(),
+    registry: z.union([z.literal(false), registrySchema]).optional(),
     tracer: z
-      .union([
-        z.literal(false),
-        methodsSchema<Tracer>(['startSpan'], 'expected an OpenTelemetry Tracer'),
-      ])
+      .union([z.literal(false), methodsSchema<Tracer>(['startSpan'], 'expected an OpenTelemetry Tracer')])
       .optional(),
-    logger: methodsSchema<TelemetryLogger>(['debug', 'info', 'warn', 'error'], 'expected a logger with debug, info, warn and error methods (pino)').optional(),
+    logger: methodsSchema<TelemetryLogger>(
+      ['debug', 'info', 'warn', 'error'],
+      'expected a logger with debug, info, warn and error methods (pino)',
+    ).optional(),
     include: z.array(z.enum(packages)).optional(),
   })
   .strict();

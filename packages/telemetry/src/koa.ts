@@ -12,7 +12,8 @@ import { requestMetricsGuard, type RequestMetricsOptions } from './request-metri
  * app.use(metricsRoute());
  * ```
  */
-export const metricsRoute = (options?: MetricsEndpointOptions): Middleware => toKoaEndpoints([metricsEndpoint(options)]);
+export const metricsRoute = (options?: MetricsEndpointOptions): Middleware =>
+  toKoaEndpoints([metricsEndpoint(options)]);
 
 /**
  * Koa middleware recording `http_server_request_duration_seconds` per method, route template (from `@koa/router`)

@@ -17,7 +17,10 @@ export interface MetricsEndpointOptions {
 const optionsSchema = z
   .object({
     registry: registrySchema.optional(),
-    path: z.string().regex(/^\/\S*$/, { message: 'must start with "/"' }).default('/metrics'),
+    path: z
+      .string()
+      .regex(/^\/\S*$/, { message: 'must start with "/"' })
+      .default('/metrics'),
     authorize: functionSchema<NonNullable<MetricsEndpointOptions['authorize']>>().optional(),
   })
   .strict();

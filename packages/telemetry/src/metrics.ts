@@ -2,7 +2,9 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { PolicyCallMetrics } from './call-metrics.js';
 
 /** Buckets for policy and check durations, in seconds: 0.5 ms to 10 s. */
-export const durationBuckets: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const durationBuckets: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /** Every metric `instrument()` keeps. Labels carry configured names only: never keys, IPs or paths. */
 export interface BulwarkMetrics {
@@ -44,20 +46,47 @@ export function bulwarkMetrics(registry: Registry): BulwarkMetrics {
     reuse(registry, name, () => new Histogram<L>({ name, help, labelNames, buckets: [...durationBuckets], registers }));
   return {
     policyCalls: PolicyCallMetrics.in(registry, durationBuckets),
-    circuitState: gauge('bulwark_circuit_state', 'Circuit breaker state: 1 for the current state, 0 for the others.', ['name', 'state']),
-    circuitTransitions: counter('bulwark_circuit_transitions_total', 'Circuit breaker state transitions.', ['name', 'from', 'to']),
+    circuitState: gauge('bulwark_circuit_state', 'Circuit breaker state: 1 for the current state, 0 for the others.', [
+      'name',
+      'state',
+    ]),
+    circuitTransitions: counter('bulwark_circuit_transitions_total', 'Circuit breaker state transitions.', [
+      'name',
+      'from',
+      'to',
+    ]),
     retryAttempts: counter('bulwark_retry_attempts_total', 'Retries (attempts after the first).', ['name']),
-    retryGiveUps: counter('bulwark_retry_give_ups_total', 'Failed outcomes a retry policy surfaced, by reason.', ['name', 'reason']),
-    retryBudgetExhausted: counter('bulwark_retry_budget_exhausted_total', 'Retries refused by an exhausted retry budget.', ['name']),
+    retryGiveUps: counter('bulwark_retry_give_ups_total', 'Failed outcomes a retry policy surfaced, by reason.', [
+      'name',
+      'reason',
+    ]),
+    retryBudgetExhausted: counter(
+      'bulwark_retry_budget_exhausted_total',
+      'Retries refused by an exhausted retry budget.',
+      ['name'],
+    ),
     bulkheadActive: gauge('bulwark_bulkhead_active', 'Calls running in a bulkhead.', ['name']),
     bulkheadQueued: gauge('bulwark_bulkhead_queued', 'Calls waiting for a bulkhead slot.', ['name']),
     bulkheadLimit: gauge('bulwark_bulkhead_limit', 'Current concurrency limit of an adaptive bulkhead.', ['name']),
-    bulkheadRejections: counter('bulwark_bulkhead_rejections_total', 'Calls a bulkhead turned away, by reason (full, queue-timeout).', ['name', 'reason']),
+    bulkheadRejections: counter(
+      'bulwark_bulkhead_rejections_total',
+      'Calls a bulkhead turned away, by reason (full, queue-timeout).',
+      ['name', 'reason'],
+    ),
     timeouts: counter('bulwark_timeouts_total', 'Calls a timeout policy gave up on.', ['name']),
     fallbacks: counter('bulwark_fallbacks_total', 'Calls answered by a fallback.', ['name']),
-    rateLimitDecisions: counter('bulwark_ratelimit_decisions_total', 'Rate-limit decisions, allowed or limited.', ['name', 'decision']),
-    rateLimitStoreErrors: counter('bulwark_ratelimit_store_errors_total', 'Failed rate-limit store calls, by how they were answered.', ['operation', 'decided_by']),
-    healthCheckStatus: gauge('bulwark_health_check_status', 'Latest health check result: 1 pass, 0.5 warn, 0 fail.', ['name']),
+    rateLimitDecisions: counter('bulwark_ratelimit_decisions_total', 'Rate-limit decisions, allowed or limited.', [
+      'name',
+      'decision',
+    ]),
+    rateLimitStoreErrors: counter(
+      'bulwark_ratelimit_store_errors_total',
+      'Failed rate-limit store calls, by how they were answered.',
+      ['operation', 'decided_by'],
+    ),
+    healthCheckStatus: gauge('bulwark_health_check_status', 'Latest health check result: 1 pass, 0.5 warn, 0 fail.', [
+      'name',
+    ]),
     healthCheckDuration: histogram('bulwark_health_check_duration_seconds', 'Health check run time.', ['name']),
   };
 }

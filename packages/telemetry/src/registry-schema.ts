@@ -5,4 +5,7 @@ import { methodsSchema } from '@bulwark/core';
  * A prom-client `Registry`, checked by shape (the ESM and CJS builds of this package may share one registry, and a
  * second prom-client copy makes another class). The one check every telemetry option uses.
  */
-export const registrySchema = methodsSchema<Registry>(['metrics', 'getSingleMetric'], 'expected a prom-client Registry');
+export const registrySchema = methodsSchema<Registry>(
+  ['metrics', 'getSingleMetric'],
+  'expected a prom-client Registry',
+);

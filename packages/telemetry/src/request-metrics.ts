@@ -14,7 +14,9 @@ export interface RequestMetricsOptions {
 }
 
 /** OpenTelemetry's advised buckets for `http.server.request.duration`, in seconds. */
-export const httpDurationBuckets: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+export const httpDurationBuckets: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
 
 // OpenTelemetry semantic conventions: any other method is reported as _OTHER, so a client cannot invent series.
 const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);

@@ -4,12 +4,19 @@ import pino from 'pino';
 /** A pino logger writing JSON lines into an array, at debug level. */
 export function capturedLogger() {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 
 /** A metric's value for exactly these labels (0 when the series does not exist). */
-export async function valueOf(registry: Registry, name: string, labels: Record<string, string | number> = {}): Promise<number> {
+export async function valueOf(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string | number> = {},
+): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (metric === undefined) return 0;
   const { values } = await metric.get();
@@ -23,7 +30,11 @@ export async function valueOf(registry: Registry, name: string, labels: Record<s
 }
 
 /** A histogram's observation count for exactly these labels. */
-export async function countOf(registry: Registry, name: string, labels: Record<string, string | number>): Promise<number> {
+export async function countOf(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string | number>,
+): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (metric === undefined) return 0;
   const { values } = await metric.get();

@@ -36,12 +36,17 @@ describe.each(frameworks)('/metrics and request metrics on %s', (framework) => {
   it('scrapes Bulwark series and request durations by route template, method and status', async () => {
     const registry = newRegistry();
     telemetry = instrument({ registry });
-    server = await serve(framework, { guard: requestMetricsGuard({ registry }), endpoints: [metricsEndpoint({ registry })] });
+    server = await serve(framework, {
+      guard: requestMetricsGuard({ registry }),
+      endpoints: [metricsEndpoint({ registry })],
+    });
     // Drive each primitive once.
     const breaker = circuitBreaker({ name: 'inventory' });
     await breaker.execute(() => 'ok');
     let failures = 1;
-    await retry({ name: 'quotes', backoff: () => 0 }).execute(() => (failures-- > 0 ? Promise.reject(new Error('flaky')) : 'ok'));
+    await retry({ name: 'quotes', backoff: () => 0 }).execute(() =>
+      failures-- > 0 ? Promise.reject(new Error('flaky')) : 'ok',
+    );
     const pool = bulkhead({ name: 'pool', maxConcurrent: 1 });
     await pool.execute(() => 'ok');
     const limiter = rateLimiter({ name: 'search', limit: 1, windowMs: 60_000 });
@@ -60,7 +65,9 @@ describe.each(frameworks)('/metrics and request metrics on %s', (framework) => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const text = await res.text();
-    expect(sample(text, 'bulwark_policy_calls_total{policy="circuit-breaker",name="inventory",outcome="success"}')).toBe(1);
+    expect(
+      sample(text, 'bulwark_policy_calls_total{policy="circuit-breaker",name="inventory",outcome="success"}'),
+    ).toBe(1);
     expect(sample(text, 'bulwark_policy_duration_seconds_count{policy="circuit-breaker",name="inventory"}')).toBe(1);
     expect(sample(text, 'bulwark_policy_calls_total{policy="retry",name="quotes",outcome="success"}')).toBe(1);
     expect(sample(text, 'bulwark_retry_attempts_total{name="quotes"}')).toBe(1);
@@ -72,7 +79,10 @@ describe.each(frameworks)('/metrics and request metrics on %s', (framework) => {
     // Koa without a router cannot name the route: the label is empty, never the raw path.
     const route = (path: string) => (framework.startsWith('koa') ? '' : path);
     const count = (method: string, path: string, status: number) =>
-      sample(text, `http_server_request_duration_seconds_count{http_request_method="${method}",http_route="${route(path)}",http_response_status_code="${status}"}`);
+      sample(
+        text,
+        `http_server_request_duration_seconds_count{http_request_method="${method}",http_route="${route(path)}",http_response_status_code="${status}"}`,
+      );
     if (framework.startsWith('koa')) {
       expect(count('GET', '', 200)).toBe(2);
     } else {
@@ -94,8 +104,12 @@ describe('route templates with parameters', () => {
     await (await fetch(`${base}/users/1`)).text();
     await (await fetch(`${base}/users/2`)).text();
     const text = await (await fetch(`${base}/metrics`)).text();
-    return sample(text, 'http_server_request_duration_seconds_count{http_request_method="GET",http_route="/users/:id",http_response_status_code="200"}') ??
-      JSON.stringify(await registry.getMetricsAsJSON());
+    return (
+      sample(
+        text,
+        'http_server_request_duration_seconds_count{http_request_method="GET",http_route="/users/:id",http_response_status_code="200"}',
+      ) ?? JSON.stringify(await registry.getMetricsAsJSON())
+    );
   };
   const listen = async (s: Server) => {
     await new Promise((r) => s.once('listening', r));
@@ -167,7 +181,11 @@ describe('route templates with parameters', () => {
       await (await fetch(`${url}/payments/charge`)).text();
       await (await fetch(`${url}/payments/charge?shed`)).text();
       const text = await (await fetch(`${url}/metrics`)).text();
-      const routes = [...text.matchAll(/http_server_request_duration_seconds_count\{[^}]*http_route="([^"]*)",http_response_status_code="(\d+)"\}/g)]
+      const routes = [
+        ...text.matchAll(
+          /http_server_request_duration_seconds_count\{[^}]*http_route="([^"]*)",http_response_status_code="(\d+)"\}/g,
+        ),
+      ]
         .map(([, route, status]) => `${status} ${route}`)
         .sort();
       expect(routes).toEqual(['200 /payments/charge', '503 /payments']);

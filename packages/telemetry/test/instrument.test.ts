@@ -28,13 +28,17 @@ describe('metrics and logs per primitive', () => {
     await breaker.execute(() => 1);
     await breaker.execute(() => Promise.resolve(2));
     await expect(breaker.execute(fail)).rejects.toThrow('dependency down');
-    await expect(timeout(5, { name: 'slow', strategy: 'aggressive' }).execute(() => new Promise(() => {}))).rejects.toMatchObject({ code: 'BULWARK_TIMEOUT' });
+    await expect(
+      timeout(5, { name: 'slow', strategy: 'aggressive' }).execute(() => new Promise(() => {})),
+    ).rejects.toMatchObject({ code: 'BULWARK_TIMEOUT' });
     const calls = (outcome: string, policy = 'circuit-breaker', name = 'db') =>
       valueOf(registry, 'bulwark_policy_calls_total', { policy, name, outcome });
     expect(await calls('success')).toBe(2);
     expect(await calls('error')).toBe(1);
     expect(await calls('timeout', 'timeout', 'slow')).toBe(1);
-    expect(await countOf(registry, 'bulwark_policy_duration_seconds', { policy: 'circuit-breaker', name: 'db' })).toBe(3);
+    expect(await countOf(registry, 'bulwark_policy_duration_seconds', { policy: 'circuit-breaker', name: 'db' })).toBe(
+      3,
+    );
     expect(await valueOf(registry, 'bulwark_timeouts_total', { name: 'slow' })).toBe(1);
   });
 
@@ -42,14 +46,21 @@ describe('metrics and logs per primitive', () => {
     const registry = newRegistry();
     telemetry = instrument({ registry });
     const pool = bulkhead({ name: 'pool', maxConcurrent: 1 });
-    const stack = compose(fallback(() => 'cached', { name: 'fb' }), pool);
+    const stack = compose(
+      fallback(() => 'cached', { name: 'fb' }),
+      pool,
+    );
     let release!: () => void;
     const first = pool.execute(() => new Promise<void>((r) => (release = r)));
     expect(await stack.execute(() => 'live')).toBe('cached'); // the bulkhead is full: the fallback answers
     release();
     await first;
-    expect(await valueOf(registry, 'bulwark_policy_calls_total', { policy: 'bulkhead', name: 'pool', outcome: 'rejected' })).toBe(1);
-    expect(await valueOf(registry, 'bulwark_policy_calls_total', { policy: 'fallback', name: 'fb', outcome: 'success' })).toBe(1);
+    expect(
+      await valueOf(registry, 'bulwark_policy_calls_total', { policy: 'bulkhead', name: 'pool', outcome: 'rejected' }),
+    ).toBe(1);
+    expect(
+      await valueOf(registry, 'bulwark_policy_calls_total', { policy: 'fallback', name: 'fb', outcome: 'success' }),
+    ).toBe(1);
     expect(await valueOf(registry, 'bulwark_fallbacks_total', { name: 'fb' })).toBe(1);
     expect(await valueOf(registry, 'bulwark_bulkhead_rejections_total', { name: 'pool', reason: 'full' })).toBe(1);
     expect(await valueOf(registry, 'bulwark_bulkhead_active', { name: 'pool' })).toBe(0);
@@ -68,7 +79,9 @@ describe('metrics and logs per primitive', () => {
     await clock.advance(1000);
     await breaker.execute(() => 'ok');
     expect(await valueOf(registry, 'bulwark_circuit_state', { name: 'payments', state: 'closed' })).toBe(1);
-    expect(await valueOf(registry, 'bulwark_circuit_transitions_total', { name: 'payments', from: 'closed', to: 'open' })).toBe(1);
+    expect(
+      await valueOf(registry, 'bulwark_circuit_transitions_total', { name: 'payments', from: 'closed', to: 'open' }),
+    ).toBe(1);
     const logged = lines.filter((l) => String(l.msg).startsWith('bulwark: circuit'));
     expect(logged.map((l) => [l.level, l.msg, l.breaker])).toEqual([
       [40, 'bulwark: circuit open', 'payments'],
@@ -101,8 +114,12 @@ describe('metrics and logs per primitive', () => {
     const limiter = rateLimiter({ name: 'login', limit: 1, windowMs: 60_000 });
     limiter.consume('alice@example.com');
     limiter.consume('alice@example.com');
-    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'login', decision: 'allowed' })).toBe(1);
-    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'login', decision: 'limited' })).toBe(1);
+    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'login', decision: 'allowed' })).toBe(
+      1,
+    );
+    expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'login', decision: 'limited' })).toBe(
+      1,
+    );
     expect(await registry.metrics()).not.toContain('alice');
     expect(JSON.stringify(lines)).not.toContain('alice');
   });
@@ -115,7 +132,9 @@ describe('metrics and logs per primitive', () => {
     const store = redisStore({ client: { evalsha: down, eval: down }, onError: 'open', errorBackoffMs: 1 });
     const limiter = rateLimiter({ name: 'api', limit: 10, windowMs: 1000, store });
     expect((await limiter.consume('secret-key')).allowed).toBe(true);
-    expect(await valueOf(registry, 'bulwark_ratelimit_store_errors_total', { operation: 'consume', decided_by: 'open' })).toBe(1);
+    expect(
+      await valueOf(registry, 'bulwark_ratelimit_store_errors_total', { operation: 'consume', decided_by: 'open' }),
+    ).toBe(1);
     const logged = lines.find((l) => l.msg === 'bulwark: rate-limit store failed');
     expect(logged).toMatchObject({ level: 50, operation: 'consume', decidedBy: 'open', err: 'ECONNREFUSED' });
     expect(JSON.stringify(lines)).not.toContain('secret-key');
@@ -137,18 +156,26 @@ describe('metrics and logs per primitive', () => {
     await health.report('ready');
     expect(await valueOf(registry, 'bulwark_health_check_status', { name: 'db' })).toBe(0);
     expect(await countOf(registry, 'bulwark_health_check_duration_seconds', { name: 'db' })).toBe(4);
-    expect(lines.filter((l) => String(l.msg).startsWith('bulwark: health check')).map((l) => [l.level, l.msg])).toEqual([
-      [40, 'bulwark: health check warn'],
-      [40, 'bulwark: health check fail'],
-    ]);
+    expect(lines.filter((l) => String(l.msg).startsWith('bulwark: health check')).map((l) => [l.level, l.msg])).toEqual(
+      [
+        [40, 'bulwark: health check warn'],
+        [40, 'bulwark: health check fail'],
+      ],
+    );
     expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 
   it('shutdown steps are logged', async () => {
     const { logger, lines } = capturedLogger();
     telemetry = instrument({ registry: false, logger });
-    await gracefulShutdown([], { signals: [], exit: false, hooks: [{ name: 'pool', run: () => Promise.reject(new Error('stuck')) }] }).shutdown('test');
-    expect(lines.filter((l) => String(l.msg).startsWith('bulwark: shutdown')).map((l) => [l.level, l.step, l.name ?? null])).toEqual([
+    await gracefulShutdown([], {
+      signals: [],
+      exit: false,
+      hooks: [{ name: 'pool', run: () => Promise.reject(new Error('stuck')) }],
+    }).shutdown('test');
+    expect(
+      lines.filter((l) => String(l.msg).startsWith('bulwark: shutdown')).map((l) => [l.level, l.step, l.name ?? null]),
+    ).toEqual([
       [30, 'begin', 'test'],
       [30, 'drain', null],
       [40, 'hook', 'pool'],
@@ -168,7 +195,9 @@ describe('subscription lifecycle', () => {
     t.dispose();
     expect(channelHandlers.some((h) => diagnosticsChannel.channel(h.channel).hasSubscribers)).toBe(false);
     await timeout(100, { name: 'after' }).execute(() => 1);
-    expect(await valueOf(registry, 'bulwark_policy_calls_total', { policy: 'timeout', name: 'after', outcome: 'success' })).toBe(0);
+    expect(
+      await valueOf(registry, 'bulwark_policy_calls_total', { policy: 'timeout', name: 'after', outcome: 'success' }),
+    ).toBe(0);
   });
 
   it('include limits the packages; a second instrument() on one registry reuses its metrics', async () => {
@@ -180,7 +209,13 @@ describe('subscription lifecycle', () => {
     other.dispose();
     await circuitBreaker({ name: 'x' }).execute(() => 1);
     rateLimiter({ name: 'only', limit: 5, windowMs: 1000 }).consume('k');
-    expect(await valueOf(registry, 'bulwark_policy_calls_total', { policy: 'circuit-breaker', name: 'x', outcome: 'success' })).toBe(0);
+    expect(
+      await valueOf(registry, 'bulwark_policy_calls_total', {
+        policy: 'circuit-breaker',
+        name: 'x',
+        outcome: 'success',
+      }),
+    ).toBe(0);
     expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'only', decision: 'allowed' })).toBe(1);
   });
 

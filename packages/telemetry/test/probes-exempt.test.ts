@@ -29,11 +29,23 @@ function mounts(framework: Framework) {
   const limiter = rateLimiter({ limit: 1, windowMs: 60_000 });
   const pool = bulkhead({ maxConcurrent: 1 });
   const endpoints: Mount[] = [
-    { express: healthExpress.healthRoutes(health), fastify: healthFastify.healthRoutes(health), koa: healthKoa.healthRoutes(health) },
-    { express: metricsExpress.metricsRoute({ registry }), fastify: metricsFastify.metricsRoute({ registry }), koa: metricsKoa.metricsRoute({ registry }) },
+    {
+      express: healthExpress.healthRoutes(health),
+      fastify: healthFastify.healthRoutes(health),
+      koa: healthKoa.healthRoutes(health),
+    },
+    {
+      express: metricsExpress.metricsRoute({ registry }),
+      fastify: metricsFastify.metricsRoute({ registry }),
+      koa: metricsKoa.metricsRoute({ registry }),
+    },
   ];
   const guards: Mount[] = [
-    { express: limitExpress.rateLimit({ limiter }), fastify: limitFastify.rateLimit({ limiter }), koa: limitKoa.rateLimit({ limiter }) },
+    {
+      express: limitExpress.rateLimit({ limiter }),
+      fastify: limitFastify.rateLimit({ limiter }),
+      koa: limitKoa.rateLimit({ limiter }),
+    },
     {
       express: bulkheadExpress.loadShedding({ limiter: pool }),
       fastify: bulkheadFastify.loadShedding({ limiter: pool }),

@@ -45,9 +45,21 @@ describe('span events and attributes on the active span', () => {
     const policy = retry({ name: 'quotes', maxAttempts: 3, backoff: () => 0 });
     const { events } = await inSpan(() => policy.execute(() => Promise.reject(new TypeError('boom'))));
     expect(events).toEqual([
-      { name: 'bulwark.retry', attributes: { 'bulwark.name': 'quotes', 'bulwark.retry.attempt': 2, 'bulwark.retry.delay_ms': 0, 'bulwark.retry.delay_source': 'backoff', 'error.type': 'TypeError' } },
+      {
+        name: 'bulwark.retry',
+        attributes: {
+          'bulwark.name': 'quotes',
+          'bulwark.retry.attempt': 2,
+          'bulwark.retry.delay_ms': 0,
+          'bulwark.retry.delay_source': 'backoff',
+          'error.type': 'TypeError',
+        },
+      },
       { name: 'bulwark.retry', attributes: expect.objectContaining({ 'bulwark.retry.attempt': 3 }) },
-      { name: 'bulwark.retry.give_up', attributes: { 'bulwark.name': 'quotes', 'bulwark.retry.reason': 'max-attempts', 'bulwark.retry.attempts': 3 } },
+      {
+        name: 'bulwark.retry.give_up',
+        attributes: { 'bulwark.name': 'quotes', 'bulwark.retry.reason': 'max-attempts', 'bulwark.retry.attempts': 3 },
+      },
     ]);
   });
 
@@ -55,7 +67,9 @@ describe('span events and attributes on the active span', () => {
     const clock = new VirtualClock();
     const breaker = circuitBreaker({ name: 'db', window: consecutive(1), openMs: 10, clock });
     const opened = await inSpan(() => breaker.execute(() => Promise.reject(new Error('down'))));
-    expect(opened.events).toEqual([{ name: 'bulwark.circuit.open', attributes: { 'bulwark.name': 'db', 'bulwark.circuit.from': 'closed' } }]);
+    expect(opened.events).toEqual([
+      { name: 'bulwark.circuit.open', attributes: { 'bulwark.name': 'db', 'bulwark.circuit.from': 'closed' } },
+    ]);
     await clock.advance(10);
     const closed = await inSpan(() => breaker.execute(() => 'ok'));
     expect(closed.events.map((e) => e.name)).toEqual(['bulwark.circuit.half-open', 'bulwark.circuit.closed']);
@@ -63,8 +77,13 @@ describe('span events and attributes on the active span', () => {
 
   it('a rate-limit decision sets bulwark.ratelimit.allowed on the span', async () => {
     const limiter = rateLimiter({ name: 'search', limit: 1, windowMs: 60_000 });
-    expect((await inSpan(async () => limiter.consume('k'))).attributes).toMatchObject({ 'bulwark.ratelimit.allowed': true, 'bulwark.name': 'search' });
-    expect((await inSpan(async () => limiter.consume('k'))).attributes).toMatchObject({ 'bulwark.ratelimit.allowed': false });
+    expect((await inSpan(async () => limiter.consume('k'))).attributes).toMatchObject({
+      'bulwark.ratelimit.allowed': true,
+      'bulwark.name': 'search',
+    });
+    expect((await inSpan(async () => limiter.consume('k'))).attributes).toMatchObject({
+      'bulwark.ratelimit.allowed': false,
+    });
   });
 
   it('shutdown gets a span of its own with one event per step', async () => {
@@ -72,18 +91,26 @@ describe('span events and attributes on the active span', () => {
     await gracefulShutdown([], { signals: [], exit: false }).shutdown('SIGTERM');
     const span = exporter.getFinishedSpans().find((s) => s.name === 'bulwark.shutdown')!;
     expect(span.attributes).toEqual({ 'bulwark.shutdown.reason': 'SIGTERM', 'bulwark.shutdown.exit_code': 0 });
-    expect(span.events.map((e) => e.name)).toEqual(['bulwark.shutdown.begin', 'bulwark.shutdown.drain', 'bulwark.shutdown.exit']);
+    expect(span.events.map((e) => e.name)).toEqual([
+      'bulwark.shutdown.begin',
+      'bulwark.shutdown.drain',
+      'bulwark.shutdown.exit',
+    ]);
   });
 
   it('outside any span, or with traces off, nothing is recorded and nothing fails', async () => {
     exporter.reset();
-    await expect(retry({ maxAttempts: 2, backoff: () => 0 }).execute(() => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    await expect(
+      retry({ maxAttempts: 2, backoff: () => 0 }).execute(() => Promise.reject(new Error('x'))),
+    ).rejects.toThrow('x');
     expect(trace.getActiveSpan()).toBeUndefined();
     expect(exporter.getFinishedSpans()).toEqual([]); // no span was active, and Bulwark started none
     const off = instrument({ registry: false, tracer: false });
     telemetry.dispose();
     try {
-      const { events } = await inSpan(() => retry({ maxAttempts: 2, backoff: () => 0 }).execute(() => Promise.reject(new Error('x'))));
+      const { events } = await inSpan(() =>
+        retry({ maxAttempts: 2, backoff: () => 0 }).execute(() => Promise.reject(new Error('x'))),
+      );
       expect(events).toEqual([]);
     } finally {
       off.dispose();
