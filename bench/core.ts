@@ -2,15 +2,8 @@
  * Policy-kernel cases. Each case is a factory returning the async function to time; `scripts/bench.mjs` runs every
  * case in its own process (run order inside one process skews async micro-benchmarks by ~20% here).
  */
-import {
-  BasePolicy,
-  compose,
-  policyRun,
-  timeout,
-  type ExecuteContext,
-  type PolicyFn,
-  type PolicyNext,
-} from '@bulwark/core';
+import { compose, timeout, type ExecuteContext, type PolicyFn } from '@bulwark/core';
+import { BasePolicy, policyRun, type PolicyNext } from '@bulwark/core/internal';
 import { noop as cockatielNoop, timeout as cockatielTimeout, TimeoutStrategy, wrap } from 'cockatiel';
 
 const work = async (): Promise<number> => 1;

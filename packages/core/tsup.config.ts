@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tsup.base.js';
 
-export default packageBuild({ index: 'src/index.ts', testing: 'src/testing.ts' });
+export default packageBuild({ index: 'src/index.ts', internal: 'src/internal.ts', testing: 'src/testing.ts' });

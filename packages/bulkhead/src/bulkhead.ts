@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import {
+  isBulwarkError,
+  isTimeoutError,
+  systemClock,
+  type Clock,
+  type ExecuteContext,
+  type PolicyFn,
+} from '@bulwark/core';
+import {
   BasePolicy,
   bulwarkChannel,
   clockSchema,
@@ -7,24 +15,18 @@ import {
   durationMsSchema,
   Emitter,
   functionSchema,
-  isBulwarkError,
   isPromiseLike,
-  isTimeoutError,
   nameSchema,
   neverAbortedSignal,
   parseOptions,
   policyRun,
   subscribeAbort,
-  systemClock,
   unsubscribeAbort,
   type AbortSubscriber,
   type CallOutcome,
-  type Clock,
   type DeadlineEntry,
-  type ExecuteContext,
-  type PolicyFn,
   type PolicyNext,
-} from '@bulwark/core';
+} from '@bulwark/core/internal';
 import { BulkheadRejectedError, type BulkheadRejection } from './errors.js';
 import {
   aimdLimit,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { parseOptions } from '@bulwark/core/internal';
 
 /**
  * A concurrency limit: fixed, or adapting to what calls experience. After Netflix's concurrency-limits

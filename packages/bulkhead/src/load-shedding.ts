@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { functionSchema, methodsSchema, parseOptions } from '@bulwark/core';
+import { functionSchema, methodsSchema, parseOptions } from '@bulwark/core/internal';
 import { problemReply, problemTypes, withSkip, type Guard, type RequestView, type RespondOutcome } from '@bulwark/http';
 import type { BulkheadPolicy } from './bulkhead.js';
 

@@ -1,12 +1,19 @@
 import { z } from 'zod';
 import {
+  isBulwarkError,
+  systemClock,
+  type Clock,
+  type EventSource,
+  type ExecuteContext,
+  type PolicyFn,
+} from '@bulwark/core';
+import {
   BasePolicy,
   bulwarkChannel,
   callFunction,
   clockSchema,
   Emitter,
   functionSchema,
-  isBulwarkError,
   isPromiseLike,
   maxTimerMs,
   methodsSchema,
@@ -14,14 +21,9 @@ import {
   neverAbortedSignal,
   parseOptions,
   policyRun,
-  systemClock,
   type CallOutcome,
-  type Clock,
-  type EventSource,
-  type ExecuteContext,
-  type PolicyFn,
   type PolicyNext,
-} from '@bulwark/core';
+} from '@bulwark/core/internal';
 import { BrokenCircuitError } from './errors.js';
 import { countWindow, type Thresholds, type Window, type WindowFactory } from './windows.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { parseOptions } from '@bulwark/core/internal';
 
 /** What a window has seen: calls, failures and slow calls among them. */
 export interface WindowCounts {

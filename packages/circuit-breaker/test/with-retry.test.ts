@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  BasePolicy,
-  compose,
-  policyRun,
-  timeout,
-  type ExecuteContext,
-  type PolicyFn,
-  type PolicyNext,
-} from '@bulwark/core';
+import { compose, timeout, type ExecuteContext, type PolicyFn } from '@bulwark/core';
+import { BasePolicy, policyRun, type PolicyNext } from '@bulwark/core/internal';
 import { VirtualClock } from '@bulwark/core/testing';
 import { circuitBreaker, consecutive, type CircuitState } from '@bulwark/circuit-breaker';
 import { constant, retry } from '@bulwark/retry';

@@ -1,16 +1,8 @@
+// The public, semver-stable surface of @bulwark/core. Building blocks for Bulwark's own packages (the policy-run
+// protocol, option schemas, emitters, timer queues) live at `@bulwark/core/internal`.
+
 // ---- Policy kernel ----
-export {
-  BasePolicy,
-  callFunction,
-  isPromiseLike,
-  neverAbortedSignal,
-  policyRun,
-  type CallOutcome,
-  type ExecuteContext,
-  type Policy,
-  type PolicyFn,
-  type PolicyNext,
-} from './policy.js';
+export type { ExecuteContext, Policy, PolicyFn } from './policy.js';
 export { compose, ComposedPolicy } from './compose.js';
 export { callOutcomeOf, type PolicyCallEvent, type PolicyCallOutcome } from './policy-call.js';
 export { noop, NoopPolicy } from './noop.js';
@@ -26,8 +18,7 @@ export {
 } from './fallback.js';
 
 // ---- Time ----
-export { systemClock, unrefTimer, type Clock } from './clock.js';
-export { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
+export { systemClock, type Clock } from './clock.js';
 
 // ---- Errors ----
 export {
@@ -42,17 +33,7 @@ export {
   type BulwarkErrorOptions,
   type ConfigIssue,
 } from './errors.js';
-export {
-  clockSchema,
-  durationMsSchema,
-  functionSchema,
-  maxTimerMs,
-  methodsSchema,
-  nameSchema,
-  parseOptions,
-} from './options.js';
 
 // ---- Events ----
-export { Emitter, type EventSource, type Listener, type Unsubscribe } from './emitter.js';
-export { bulwarkChannel, channelName, type BulwarkChannel } from './channel.js';
-export { abortSubscriberCount, subscribeAbort, unsubscribeAbort, type AbortSubscriber } from './abort-fanout.js';
+export type { EventSource, Listener, Unsubscribe } from './emitter.js';
+export { channelName } from './channel.js';

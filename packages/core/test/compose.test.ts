@@ -1,17 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import {
-  BasePolicy,
-  compose,
-  fallback,
-  noop,
-  policyRun,
-  timeout,
-  type ExecuteContext,
-  type Policy,
-  type PolicyFn,
-  type PolicyNext,
-} from '@bulwark/core';
+import { compose, fallback, noop, timeout, type ExecuteContext, type Policy, type PolicyFn } from '@bulwark/core';
+import { BasePolicy, policyRun, type PolicyNext } from '@bulwark/core/internal';
 
 /** A layer that logs entering and leaving, and what context it was given. */
 class Recorder extends BasePolicy {

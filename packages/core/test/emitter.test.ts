@@ -1,6 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it, vi } from 'vitest';
-import { bulwarkChannel, channelName, Emitter } from '@bulwark/core';
+import { channelName } from '@bulwark/core';
+import { bulwarkChannel, Emitter } from '@bulwark/core/internal';
 
 describe('Emitter', () => {
   it('adds and removes typed listeners; unsubscribing twice is harmless', () => {

@@ -1,13 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BulwarkConfigError } from '@bulwark/core';
-import {
-  BulwarkError,
-  isBulwarkConfigError,
-  isBulwarkError,
-  isTimeoutError,
-  parseOptions,
-  TimeoutError,
-} from '@bulwark/core';
+import { BulwarkError, isBulwarkConfigError, isBulwarkError, isTimeoutError, TimeoutError } from '@bulwark/core';
+import { parseOptions } from '@bulwark/core/internal';
 import { z } from 'zod';
 import type * as errors from '../src/errors.js';
 

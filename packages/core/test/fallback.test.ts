@@ -1,6 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it, vi } from 'vitest';
-import { compose, fallback, timeout, type CallOutcome } from '@bulwark/core';
+import { compose, fallback, timeout } from '@bulwark/core';
+import { type CallOutcome } from '@bulwark/core/internal';
 
 describe('fallback', () => {
   it('substitutes a value for errors, sync or async', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { functionSchema, methodsSchema, parseOptions } from '@bulwark/core';
+import { functionSchema, methodsSchema, parseOptions } from '@bulwark/core/internal';
 
 describe('option schemas', () => {
   const schema = z

@@ -1,7 +1,8 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { abortSubscriberCount, isTimeoutError, timeout, TimeoutError, type ExecuteContext } from '@bulwark/core';
+import { isTimeoutError, timeout, TimeoutError, type ExecuteContext } from '@bulwark/core';
+import { abortSubscriberCount } from '@bulwark/core/internal';
 import { VirtualClock } from '@bulwark/core/testing';
 
 /** A function that settles after `ms` on the clock, and rejects early with the abort reason if it honours it. */

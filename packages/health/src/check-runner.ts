@@ -1,4 +1,5 @@
-import { isPromiseLike, TimeoutError, unrefTimer, type Clock } from '@bulwark/core';
+import { TimeoutError, type Clock } from '@bulwark/core';
+import { isPromiseLike, unrefTimer } from '@bulwark/core/internal';
 import type { CheckResult, CheckReturn, ParsedCheck } from './check.js';
 import { normalizeStatus, type HealthStatus } from './status.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMsSchema, functionSchema } from '@bulwark/core';
+import { durationMsSchema, functionSchema } from '@bulwark/core/internal';
 import type { HealthStatus } from './status.js';
 
 /** The probes a check can belong to. */

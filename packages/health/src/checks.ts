@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { z } from 'zod';
-import { methodsSchema, parseOptions } from '@bulwark/core';
+import { methodsSchema, parseOptions } from '@bulwark/core/internal';
 import type { CheckResult, HealthCheck } from './check.js';
 import type { HealthStatus } from './status.js';
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { systemClock, TimeoutError, type Clock } from '@bulwark/core';
 import {
   bulwarkChannel,
   clockSchema,
@@ -8,11 +9,8 @@ import {
   functionSchema,
   methodsSchema,
   parseOptions,
-  systemClock,
-  TimeoutError,
   unrefTimer,
-  type Clock,
-} from '@bulwark/core';
+} from '@bulwark/core/internal';
 import type { Health } from './health.js';
 
 /** A step of shutdown that must finish in time: close a database pool, flush logs, leave a cluster. */

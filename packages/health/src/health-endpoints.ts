@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { functionSchema, isPromiseLike, parseOptions } from '@bulwark/core';
+import { functionSchema, isPromiseLike, parseOptions } from '@bulwark/core/internal';
 import {
   authorizeEndpoints,
   type Endpoint,

@@ -1,14 +1,6 @@
 import { z } from 'zod';
-import {
-  bulwarkChannel,
-  BulwarkConfigError,
-  clockSchema,
-  Emitter,
-  isPromiseLike,
-  parseOptions,
-  systemClock,
-  type Clock,
-} from '@bulwark/core';
+import { BulwarkConfigError, systemClock, type Clock } from '@bulwark/core';
+import { bulwarkChannel, clockSchema, Emitter, isPromiseLike, parseOptions } from '@bulwark/core/internal';
 import { checkSchema, type HealthCheck, type ParsedCheck, type ProbeTag } from './check.js';
 import { CheckRunner, type CheckOutcome } from './check-runner.js';
 import { aggregateStatus, type HealthStatus } from './status.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { functionSchema, parseOptions } from '@bulwark/core';
+import { functionSchema, parseOptions } from '@bulwark/core/internal';
 import { z } from 'zod';
 import type { Guard, NextOutcome } from './contract.js';
 

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { parseOptions } from '@bulwark/core/internal';
 import { evaluation, evaluatorOf, refund, type Evaluate, type Evaluation, type LimitRule } from './algorithms.js';
 import { joinDecisions, toDecision, type Decision } from './decision.js';
 import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { functionSchema, parseOptions } from '@bulwark/core';
+import { functionSchema, parseOptions } from '@bulwark/core/internal';
 import {
   clientIpResolver,
   ipKey,

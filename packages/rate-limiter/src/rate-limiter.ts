@@ -1,13 +1,6 @@
 import { z } from 'zod';
-import {
-  bulwarkChannel,
-  clockSchema,
-  Emitter,
-  parseOptions,
-  systemClock,
-  type Clock,
-  type Unsubscribe,
-} from '@bulwark/core';
+import { systemClock, type Clock, type Unsubscribe } from '@bulwark/core';
+import { bulwarkChannel, clockSchema, Emitter, parseOptions } from '@bulwark/core/internal';
 import { algorithmCode, type Algorithm, type LimitRule } from './algorithms.js';
 import type { Decision } from './decision.js';
 import { memoryStore } from './memory-store.js';

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { systemClock, TimeoutError, type Clock, type Unsubscribe } from '@bulwark/core';
 import {
   bulwarkChannel,
   clockSchema,
@@ -7,12 +8,8 @@ import {
   Emitter,
   methodsSchema,
   parseOptions,
-  systemClock,
-  TimeoutError,
-  type Clock,
   type DeadlineEntry,
-  type Unsubscribe,
-} from '@bulwark/core';
+} from '@bulwark/core/internal';
 import type { LimitRule } from './algorithms.js';
 import { joinDecisions, roundUpMs, type Decision } from './decision.js';
 import { isMemoryStore, type MemoryStore } from './memory-store.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { maxTimerMs, parseOptions } from '@bulwark/core';
+import { maxTimerMs, parseOptions } from '@bulwark/core/internal';
 
 /**
  * How long to wait before retry number `retry` (1 for the first retry). `previousMs` is the delay used before the

@@ -1,4 +1,5 @@
-import { isBulwarkError, type CallOutcome } from '@bulwark/core';
+import { isBulwarkError } from '@bulwark/core';
+import { type CallOutcome } from '@bulwark/core/internal';
 
 /**
  * Parses an HTTP `Retry-After` value: delay-seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`).

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { clockSchema, parseOptions, systemClock, type Clock } from '@bulwark/core';
+import { systemClock, type Clock } from '@bulwark/core';
+import { clockSchema, parseOptions } from '@bulwark/core/internal';
 
 /**
  * A budget shared by retry policies, so a failing dependency is not hit by a retry storm: once retries exceed

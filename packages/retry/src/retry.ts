@@ -1,26 +1,28 @@
 import { z } from 'zod';
 import {
+  isBulwarkError,
+  systemClock,
+  type AdmissionGate,
+  type BulwarkError,
+  type Clock,
+  type ExecuteContext,
+  type PolicyFn,
+} from '@bulwark/core';
+import {
   BasePolicy,
   bulwarkChannel,
   clockSchema,
   Emitter,
   functionSchema,
-  isBulwarkError,
   isPromiseLike,
   maxTimerMs,
   methodsSchema,
   nameSchema,
   parseOptions,
   policyRun,
-  systemClock,
-  type AdmissionGate,
-  type BulwarkError,
   type CallOutcome,
-  type Clock,
-  type ExecuteContext,
-  type PolicyFn,
   type PolicyNext,
-} from '@bulwark/core';
+} from '@bulwark/core/internal';
 import { exponential, type Backoff } from './backoff.js';
 import { RetryBudgetExhaustedError } from './errors.js';
 import { retryAfterHint } from './retry-after.js';

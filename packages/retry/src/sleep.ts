@@ -1,4 +1,5 @@
-import { neverAbortedSignal, subscribeAbort, unsubscribeAbort, type AdmissionGate, type Clock } from '@bulwark/core';
+import { type AdmissionGate, type Clock } from '@bulwark/core';
+import { neverAbortedSignal, subscribeAbort, unsubscribeAbort } from '@bulwark/core/internal';
 
 /**
  * Waits at least `ms` by `clock.now()` (a timer that fires early is re-armed for the rest), or rejects with the

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { BulwarkError, compose, neverAbortedSignal, timeout, type ExecuteContext } from '@bulwark/core';
+import { BulwarkError, compose, timeout, type ExecuteContext } from '@bulwark/core';
+import { neverAbortedSignal } from '@bulwark/core/internal';
 import { VirtualClock } from '@bulwark/core/testing';
 import { constant, exponential, parseRetryAfter, retry, retryAfterFromResponse } from '@bulwark/retry';
 import { sleep } from '../src/sleep.js';

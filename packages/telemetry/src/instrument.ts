@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { trace, type Tracer } from '@opentelemetry/api';
 import { register as globalRegistry, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { methodsSchema, parseOptions } from '@bulwark/core';
+import { methodsSchema, parseOptions } from '@bulwark/core/internal';
 import { channelHandlers, type TelemetryPackage, type TelemetrySinks } from './channel-map.js';
 import type { TelemetryLogger } from './logger.js';
 import { bulwarkMetrics, type BulwarkMetrics } from './metrics.js';

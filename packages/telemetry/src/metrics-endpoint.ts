@@ -1,6 +1,6 @@
 import { register as globalRegistry, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { functionSchema, parseOptions } from '@bulwark/core';
+import { functionSchema, parseOptions } from '@bulwark/core/internal';
 import { authorizeEndpoints, type Endpoint, type Reply, type RequestView } from '@bulwark/http';
 import { registrySchema } from './registry-schema.js';
 

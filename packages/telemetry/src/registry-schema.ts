@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { methodsSchema } from '@bulwark/core';
+import { methodsSchema } from '@bulwark/core/internal';
 
 /**
  * A prom-client `Registry`, checked by shape (the ESM and CJS builds of this package may share one registry, and a

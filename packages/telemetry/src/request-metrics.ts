@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Histogram, register as globalRegistry, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core';
+import { parseOptions } from '@bulwark/core/internal';
 import type { Guard } from '@bulwark/http';
 import { registrySchema } from './registry-schema.js';
 
