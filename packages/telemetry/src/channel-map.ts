@@ -1,11 +1,19 @@
 import { trace, type Span, type Tracer } from '@opentelemetry/api';
+import type { BulkheadOccupancyEvent, BulkheadRejectedEvent, LimitChangeEvent } from '@bulwark/bulkhead';
+import type { StateChangeEvent } from '@bulwark/circuit-breaker';
+import type { FallbackEvent, PolicyCallEvent, TimeoutEvent } from '@bulwark/core';
+import type { CheckEvent, ShutdownEvent } from '@bulwark/health';
+import type { RateLimitDecisionEvent } from '@bulwark/rate-limiter';
+import type { StoreErrorEvent } from '@bulwark/rate-limiter/redis';
+import type { GiveUpEvent, RetryEvent } from '@bulwark/retry';
 import type { BulwarkMetrics } from './metrics.js';
 import type { TelemetryLogger } from './logger.js';
 
 /**
  * What each Bulwark channel means to metrics, traces and logs — the one place a new package is wired in: add its
- * channels here (and its name to {@link TelemetryPackage}). Payloads are typed structurally, so this package needs
- * none of the others at run time.
+ * channels here (and its name to {@link TelemetryPackage}). Payloads use each package's exported event type, so a
+ * renamed field fails to compile here; the imports are types only, so this package needs none of the others at run
+ * time.
  */
 
 /** The packages whose channels {@link instrument} subscribes to. */
@@ -27,8 +35,6 @@ export interface ChannelHandler {
   readonly channel: string;
   readonly handle: (event: never, sinks: TelemetrySinks) => void;
 }
-
-type Named = { readonly name: string | undefined };
 
 /** The active span when traces are on and it records (an SDK is registered, the span sampled); else nothing. */
 function recordingSpan(sinks: TelemetrySinks): Span | undefined {
@@ -56,14 +62,10 @@ const statusValue: Readonly<Record<string, number>> = { pass: 1, warn: 0.5, fail
 
 export const channelHandlers: readonly ChannelHandler[] = [
   // ---- core ----
-  on<{ policy: string; name: string | undefined; source: object; outcome: string; durationMs: number }>(
-    'core',
-    'call',
-    (e, sinks) => {
-      sinks.metrics?.policyCalls.record(e.source, e.policy, label(e.name), e.outcome, e.durationMs / 1000);
-    },
-  ),
-  on<Named & { timeoutMs: number }>('core', 'timeout', (e, sinks) => {
+  on<PolicyCallEvent>('core', 'call', (e, sinks) => {
+    sinks.metrics?.policyCalls.record(e.source, e.policy, label(e.name), e.outcome, e.durationMs / 1000);
+  }),
+  on<TimeoutEvent>('core', 'timeout', (e, sinks) => {
     const { metrics, logger } = sinks;
     metrics?.timeouts.inc({ name: label(e.name) });
     recordingSpan(sinks)?.addEvent('bulwark.timeout', {
@@ -72,7 +74,7 @@ export const channelHandlers: readonly ChannelHandler[] = [
     });
     logger?.debug({ policy: 'timeout', name: e.name, timeoutMs: e.timeoutMs }, 'bulwark: call timed out');
   }),
-  on<Named & { outcome: { kind: string; error?: unknown } }>('core', 'fallback', (e, sinks) => {
+  on<FallbackEvent>('core', 'fallback', (e, sinks) => {
     const { metrics, logger } = sinks;
     metrics?.fallbacks.inc({ name: label(e.name) });
     recordingSpan(sinks)?.addEvent('bulwark.fallback', { 'bulwark.name': label(e.name) });
@@ -80,23 +82,19 @@ export const channelHandlers: readonly ChannelHandler[] = [
   }),
 
   // ---- retry ----
-  on<Named & { attempt: number; delayMs: number; delaySource: string; outcome: { kind: string; error?: unknown } }>(
-    'retry',
-    'retry',
-    (e, sinks) => {
-      const { metrics, logger } = sinks;
-      metrics?.retryAttempts.inc({ name: label(e.name) });
-      recordingSpan(sinks)?.addEvent('bulwark.retry', {
-        'bulwark.name': label(e.name),
-        'bulwark.retry.attempt': e.attempt,
-        'bulwark.retry.delay_ms': e.delayMs,
-        'bulwark.retry.delay_source': e.delaySource,
-        ...(e.outcome.kind === 'error' ? { 'error.type': errorName(e.outcome.error) } : {}),
-      });
-      logger?.debug({ policy: 'retry', name: e.name, attempt: e.attempt, delayMs: e.delayMs }, 'bulwark: retrying');
-    },
-  ),
-  on<Named & { attempts: number; reason: string }>('retry', 'give-up', (e, sinks) => {
+  on<RetryEvent>('retry', 'retry', (e, sinks) => {
+    const { metrics, logger } = sinks;
+    metrics?.retryAttempts.inc({ name: label(e.name) });
+    recordingSpan(sinks)?.addEvent('bulwark.retry', {
+      'bulwark.name': label(e.name),
+      'bulwark.retry.attempt': e.attempt,
+      'bulwark.retry.delay_ms': e.delayMs,
+      'bulwark.retry.delay_source': e.delaySource,
+      ...(e.outcome.kind === 'error' ? { 'error.type': errorName(e.outcome.error) } : {}),
+    });
+    logger?.debug({ policy: 'retry', name: e.name, attempt: e.attempt, delayMs: e.delayMs }, 'bulwark: retrying');
+  }),
+  on<GiveUpEvent>('retry', 'give-up', (e, sinks) => {
     const { metrics, logger } = sinks;
     metrics?.retryGiveUps.inc({ name: label(e.name), reason: e.reason });
     recordingSpan(sinks)?.addEvent('bulwark.retry.give_up', {
@@ -111,7 +109,7 @@ export const channelHandlers: readonly ChannelHandler[] = [
   }),
 
   // ---- circuit-breaker ----
-  on<Named & { from: string; to: string; openMs?: number }>('circuit-breaker', 'state-change', (e, sinks) => {
+  on<StateChangeEvent>('circuit-breaker', 'state-change', (e, sinks) => {
     const { metrics, logger } = sinks;
     if (metrics !== undefined) {
       for (const state of circuitStates)
@@ -128,7 +126,7 @@ export const channelHandlers: readonly ChannelHandler[] = [
   }),
 
   // ---- bulkhead ----
-  on<Named & { reason: string; active: number; queued: number }>('bulkhead', 'rejected', (e, sinks) => {
+  on<BulkheadRejectedEvent>('bulkhead', 'rejected', (e, sinks) => {
     const { metrics, logger } = sinks;
     metrics?.bulkheadRejections.inc({ name: label(e.name), reason: e.reason });
     recordingSpan(sinks)?.addEvent('bulwark.bulkhead.rejected', {
@@ -140,19 +138,19 @@ export const channelHandlers: readonly ChannelHandler[] = [
       'bulwark: bulkhead rejected a call',
     );
   }),
-  on<Named & { active: number; queued: number }>('bulkhead', 'occupancy', (e, sinks) => {
+  on<BulkheadOccupancyEvent>('bulkhead', 'occupancy', (e, sinks) => {
     const { metrics } = sinks;
     metrics?.bulkheadActive.set({ name: label(e.name) }, e.active);
     metrics?.bulkheadQueued.set({ name: label(e.name) }, e.queued);
   }),
-  on<Named & { from: number; to: number }>('bulkhead', 'limit', (e, sinks) => {
+  on<LimitChangeEvent>('bulkhead', 'limit', (e, sinks) => {
     const { metrics, logger } = sinks;
     metrics?.bulkheadLimit.set({ name: label(e.name) }, e.to);
     logger?.debug({ bulkhead: e.name, from: e.from, to: e.to }, 'bulwark: concurrency limit changed');
   }),
 
   // ---- rate-limiter ----
-  on<{ name: string; allowed: boolean; storeError: boolean }>('rate-limiter', 'decision', (e, sinks) => {
+  on<RateLimitDecisionEvent>('rate-limiter', 'decision', (e, sinks) => {
     const { metrics } = sinks;
     metrics?.rateLimitDecisions.inc({ name: e.name, decision: e.allowed ? 'allowed' : 'limited' });
     const span = recordingSpan(sinks);
@@ -161,73 +159,61 @@ export const channelHandlers: readonly ChannelHandler[] = [
       span.setAttribute('bulwark.name', e.name);
     }
   }),
-  on<{ prefix: string; operation: string; decidedBy: string; error: unknown }>(
-    'rate-limiter',
-    'store-error',
-    (e, sinks) => {
-      const { metrics, logger } = sinks;
-      metrics?.rateLimitStoreErrors.inc({ operation: e.operation, decided_by: e.decidedBy });
-      recordingSpan(sinks)?.addEvent('bulwark.ratelimit.store_error', {
-        'bulwark.ratelimit.decided_by': e.decidedBy,
-        'error.type': errorName(e.error),
-      });
-      logger?.error(
-        { prefix: e.prefix, operation: e.operation, decidedBy: e.decidedBy, err: errorMessage(e.error) },
-        'bulwark: rate-limit store failed',
-      );
-    },
-  ),
+  on<StoreErrorEvent>('rate-limiter', 'store-error', (e, sinks) => {
+    const { metrics, logger } = sinks;
+    metrics?.rateLimitStoreErrors.inc({ operation: e.operation, decided_by: e.decidedBy });
+    recordingSpan(sinks)?.addEvent('bulwark.ratelimit.store_error', {
+      'bulwark.ratelimit.decided_by': e.decidedBy,
+      'error.type': errorName(e.error),
+    });
+    logger?.error(
+      { prefix: e.prefix, operation: e.operation, decidedBy: e.decidedBy, err: errorMessage(e.error) },
+      'bulwark: rate-limit store failed',
+    );
+  }),
 
   // ---- health ----
-  on<{ name: string; status: string; durationMs: number; timedOut: boolean; critical: boolean }>(
-    'health',
-    'check',
-    (e, sinks) => {
-      sinks.metrics?.healthCheckStatus.set({ name: e.name }, statusValue[e.status] ?? 0);
-      sinks.metrics?.healthCheckDuration.observe({ name: e.name }, e.durationMs / 1000);
-      recordingSpan(sinks)?.addEvent('bulwark.health.check', {
-        'bulwark.name': e.name,
-        'bulwark.health.status': e.status,
+  on<CheckEvent>('health', 'check', (e, sinks) => {
+    sinks.metrics?.healthCheckStatus.set({ name: e.name }, statusValue[e.status] ?? 0);
+    sinks.metrics?.healthCheckDuration.observe({ name: e.name }, e.durationMs / 1000);
+    recordingSpan(sinks)?.addEvent('bulwark.health.check', {
+      'bulwark.name': e.name,
+      'bulwark.health.status': e.status,
+    });
+    const before = sinks.state.checkStatus.get(e.name);
+    sinks.state.checkStatus.set(e.name, e.status);
+    if (before === e.status || (before === undefined && e.status === 'pass')) return;
+    // Only changes are logged (the check output is left out: it may name hosts or users).
+    const fields = { name: e.name, from: before, to: e.status, critical: e.critical, timedOut: e.timedOut };
+    if (e.status === 'pass') sinks.logger?.info(fields, 'bulwark: health check recovered');
+    else sinks.logger?.warn(fields, `bulwark: health check ${e.status}`);
+  }),
+  on<ShutdownEvent>('health', 'shutdown', (e, sinks) => {
+    const fields = {
+      step: e.step,
+      name: e.name,
+      durationMs: e.durationMs,
+      ok: e.ok,
+      code: e.code,
+      err: e.error === undefined ? undefined : errorMessage(e.error),
+    };
+    if (e.ok === false) sinks.logger?.warn(fields, `bulwark: shutdown ${e.step} did not finish in time or failed`);
+    else sinks.logger?.info(fields, `bulwark: shutdown ${e.step}`);
+    // Shutdown has no request around it: it gets a span of its own, one event per step.
+    const { state, tracer } = sinks;
+    if (e.step === 'begin')
+      state.shutdownSpan = tracer?.startSpan('bulwark.shutdown', {
+        attributes: { 'bulwark.shutdown.reason': e.name ?? '' },
       });
-      const before = sinks.state.checkStatus.get(e.name);
-      sinks.state.checkStatus.set(e.name, e.status);
-      if (before === e.status || (before === undefined && e.status === 'pass')) return;
-      // Only changes are logged (the check output is left out: it may name hosts or users).
-      const fields = { name: e.name, from: before, to: e.status, critical: e.critical, timedOut: e.timedOut };
-      if (e.status === 'pass') sinks.logger?.info(fields, 'bulwark: health check recovered');
-      else sinks.logger?.warn(fields, `bulwark: health check ${e.status}`);
-    },
-  ),
-  on<{ step: string; name?: string; durationMs?: number; ok?: boolean; code?: number; error?: unknown }>(
-    'health',
-    'shutdown',
-    (e, sinks) => {
-      const fields = {
-        step: e.step,
-        name: e.name,
-        durationMs: e.durationMs,
-        ok: e.ok,
-        code: e.code,
-        err: e.error === undefined ? undefined : errorMessage(e.error),
-      };
-      if (e.ok === false) sinks.logger?.warn(fields, `bulwark: shutdown ${e.step} did not finish in time or failed`);
-      else sinks.logger?.info(fields, `bulwark: shutdown ${e.step}`);
-      // Shutdown has no request around it: it gets a span of its own, one event per step.
-      const { state, tracer } = sinks;
-      if (e.step === 'begin')
-        state.shutdownSpan = tracer?.startSpan('bulwark.shutdown', {
-          attributes: { 'bulwark.shutdown.reason': e.name ?? '' },
-        });
-      state.shutdownSpan?.addEvent(`bulwark.shutdown.${e.step}`, {
-        ...(e.name === undefined ? {} : { 'bulwark.name': e.name }),
-        ...(e.ok === undefined ? {} : { 'bulwark.ok': e.ok }),
-        ...(e.durationMs === undefined ? {} : { 'bulwark.duration_ms': e.durationMs }),
-      });
-      if (e.step === 'exit') {
-        state.shutdownSpan?.setAttribute('bulwark.shutdown.exit_code', e.code ?? 0);
-        state.shutdownSpan?.end();
-        state.shutdownSpan = undefined;
-      }
-    },
-  ),
+    state.shutdownSpan?.addEvent(`bulwark.shutdown.${e.step}`, {
+      ...(e.name === undefined ? {} : { 'bulwark.name': e.name }),
+      ...(e.ok === undefined ? {} : { 'bulwark.ok': e.ok }),
+      ...(e.durationMs === undefined ? {} : { 'bulwark.duration_ms': e.durationMs }),
+    });
+    if (e.step === 'exit') {
+      state.shutdownSpan?.setAttribute('bulwark.shutdown.exit_code', e.code ?? 0);
+      state.shutdownSpan?.end();
+      state.shutdownSpan = undefined;
+    }
+  }),
 ];
