@@ -108,19 +108,19 @@ export interface BulkheadOptions extends QueueOptions {
   maxConcurrent: number;
 }
 
-const queueShape = {
-  maxQueue: z.number().int().min(0).max(10_000_000).default(0),
-  queueTimeoutMs: durationMsSchema.optional(),
-  isDrop: functionSchema().optional(),
-  clock: clockSchema.default(systemClock),
-  name: nameSchema.optional(),
-};
-
 function defaultIsDrop(outcome: CallOutcome<unknown>): boolean {
   if (outcome.kind === 'value') return false;
   const e = outcome.error;
   return isTimeoutError(e) || isBulwarkError(e, 'BULWARK_BULKHEAD_FULL') || isBulwarkError(e, 'BULWARK_RATE_LIMITED');
 }
+
+const queueShape = {
+  maxQueue: z.number().int().min(0).max(10_000_000).default(0),
+  queueTimeoutMs: durationMsSchema.optional(),
+  isDrop: functionSchema<(outcome: CallOutcome<unknown>) => boolean>().default(() => defaultIsDrop),
+  clock: clockSchema.default(() => systemClock),
+  name: nameSchema.optional(),
+};
 
 /** The class behind {@link bulkhead} and {@link adaptiveLimit}. */
 export class BulkheadPolicy extends BasePolicy {
@@ -143,17 +143,13 @@ export class BulkheadPolicy extends BasePolicy {
   /** When an adaptive limit changes; returns an unsubscribe function. */
   readonly onLimitChange = this.#limitChanged.on;
 
-  constructor(
-    limit: ConcurrencyLimit,
-    options: z.output<z.ZodObject<typeof queueShape>>,
-    isDrop?: (o: CallOutcome<unknown>) => boolean,
-  ) {
+  constructor(limit: ConcurrencyLimit, options: z.output<z.ZodObject<typeof queueShape>>) {
     super();
     this.#limit = limit;
     this.name = options.name;
     this.maxQueue = options.maxQueue;
     this.#clock = options.clock;
-    this.#isDrop = isDrop ?? defaultIsDrop;
+    this.#isDrop = options.isDrop;
     this.#queueTimeoutMs = options.queueTimeoutMs ?? 0;
     this.#timeouts = options.queueTimeoutMs === undefined ? undefined : new DeadlineQueue(options.clock);
   }
@@ -358,7 +354,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
     options,
     'bulkhead()',
   );
-  return new BulkheadPolicy(fixedLimit(o.maxConcurrent), o, options.isDrop);
+  return new BulkheadPolicy(fixedLimit(o.maxConcurrent), o);
 }
 
 /** Options for {@link adaptiveLimit}. */
@@ -387,5 +383,5 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): BulkheadPolic
     parseOptions(z.object({ algorithm: z.enum(['aimd', 'gradient']) }), { algorithm }, 'adaptiveLimit()');
   }
   const limit = algorithm === 'aimd' ? aimdLimit(limitOptions) : gradientLimit(limitOptions);
-  return new BulkheadPolicy(limit, o, isDrop);
+  return new BulkheadPolicy(limit, o);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { functionSchema, methodsSchema, parseOptions } from '@bulwark/core/internal';
+import { functionSchema, maxTimerMs, methodsSchema, parseOptions } from '@bulwark/core/internal';
 import { problemReply, problemTypes, withSkip, type Guard, type RequestView, type RespondOutcome } from '@bulwark/http';
 import type { BulkheadPolicy } from './bulkhead.js';
 
@@ -7,8 +7,8 @@ import type { BulkheadPolicy } from './bulkhead.js';
 export interface LoadSheddingOptions {
   /** The limiter requests must get a slot from: a `bulkhead()` or an `adaptiveLimit()`. */
   limiter: BulkheadPolicy;
-  /** `Retry-After` on shed requests, in seconds. Default 1. */
-  retryAfterSeconds?: number;
+  /** `Retry-After` on shed requests, in milliseconds (sent rounded up to whole seconds). Default 1,000. */
+  retryAfterMs?: number;
   /** Which finished responses signal overload to an adaptive limit. Default: 503 and 429. */
   isDrop?: (status: number, aborted: boolean) => boolean;
   /** Replaces the 503 response. */
@@ -20,9 +20,11 @@ export interface LoadSheddingOptions {
 const optionsSchema = z
   .object({
     limiter: methodsSchema<BulkheadPolicy>(['tryAcquire'], 'expected a bulkhead() or adaptiveLimit()'),
-    retryAfterSeconds: z.number().int().min(0).default(1),
-    isDrop: functionSchema().optional(),
-    respond: functionSchema().optional(),
+    retryAfterMs: z.number().min(0).max(maxTimerMs).default(1_000),
+    isDrop: functionSchema<(status: number, aborted: boolean) => boolean>().default(
+      () => (status: number) => status === 503 || status === 429,
+    ),
+    respond: functionSchema<() => Omit<RespondOutcome, 'kind'>>().optional(),
     skip: functionSchema<(req: RequestView) => boolean>().optional(),
   })
   .strict();
@@ -42,11 +44,11 @@ const optionsSchema = z
  */
 export function loadSheddingGuard(options: LoadSheddingOptions): Guard {
   const o = parseOptions(optionsSchema, options, 'loadShedding()');
-  const isDrop = options.isDrop ?? ((status: number) => status === 503 || status === 429);
+  const isDrop = o.isDrop;
   const shed: RespondOutcome = {
     kind: 'respond',
-    ...(options.respond
-      ? options.respond()
+    ...(o.respond
+      ? o.respond()
       : problemReply(
           {
             type: problemTypes.temporaryReducedCapacity,
@@ -54,7 +56,7 @@ export function loadSheddingGuard(options: LoadSheddingOptions): Guard {
             status: 503,
             detail: 'Too many requests in progress; retry later.',
           },
-          { retryAfterMs: o.retryAfterSeconds * 1000 },
+          { retryAfterMs: o.retryAfterMs },
         )),
   };
   const limiter = o.limiter;

@@ -15,7 +15,7 @@ afterEach(async () => {
 describe.each(frameworks)('load shedding: %s', (framework) => {
   it('sheds with 503, Retry-After and a problem body while full, and admits again once the slot frees', async () => {
     const limiter = bulkhead({ maxConcurrent: 1 });
-    server = await serve(framework, { guard: loadSheddingGuard({ limiter, retryAfterSeconds: 3 }) });
+    server = await serve(framework, { guard: loadSheddingGuard({ limiter, retryAfterMs: 2_001 }) });
     const client = new AbortController();
     const arrived = server.hung();
     const holding = fetch(`${server.url}/hang`, { signal: client.signal }).catch(() => undefined);
@@ -48,14 +48,14 @@ const loadSheddingMount = (options: LoadSheddingOptions & { hook?: FastifyGuardH
   );
 
 describe.each(frameworks)('loadShedding from the adapter subpaths: %s', (framework) => {
-  it('takes every documented option: retryAfterSeconds, isDrop, respond, skip (and hook on Fastify)', async () => {
+  it('takes every documented option: retryAfterMs, isDrop, respond, skip (and hook on Fastify)', async () => {
     const limiter = bulkhead({ maxConcurrent: 1 });
     const drops: [number, boolean][] = [];
     server = await serve(framework, {
       mounts: [
         loadSheddingMount({
           limiter,
-          retryAfterSeconds: 7,
+          retryAfterMs: 6_500,
           isDrop: (status, aborted) => {
             drops.push([status, aborted]);
             return false;

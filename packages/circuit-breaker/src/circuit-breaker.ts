@@ -1,84 +1,28 @@
-import { z } from 'zod';
-import {
-  isBulwarkError,
-  systemClock,
-  type Clock,
-  type EventSource,
-  type ExecuteContext,
-  type PolicyFn,
-} from '@bulwark/core';
+import { isBulwarkError, type Clock, type EventSource, type ExecuteContext, type PolicyFn } from '@bulwark/core';
 import {
   BasePolicy,
   bulwarkChannel,
   callFunction,
-  clockSchema,
   Emitter,
-  functionSchema,
   isPromiseLike,
-  maxTimerMs,
-  methodsSchema,
-  nameSchema,
   neverAbortedSignal,
   parseOptions,
   policyRun,
   type CallOutcome,
   type PolicyNext,
 } from '@bulwark/core/internal';
+import {
+  circuitBreakerOptionsSchema,
+  type CircuitBreakerOptions,
+  type CircuitBreakerSnapshot,
+  type FailureClassifier,
+  type OutcomeClass,
+} from './circuit-breaker-options.js';
 import { BrokenCircuitError } from './errors.js';
-import { countWindow, type Thresholds, type Window, type WindowFactory } from './windows.js';
+import type { Thresholds, Window } from './windows.js';
 
 /** The breaker's state. `isolated`: held open by hand; `disabled`: passes everything, records nothing. */
 export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated' | 'disabled';
-
-/** How an outcome counts. `ignore`d outcomes count neither way (and give back a half-open trial slot). */
-export type OutcomeClass = 'success' | 'failure' | 'ignore';
-
-/** Open duration: fixed ms, a function of how many times in a row the circuit opened, or a retry `Backoff`. */
-export type OpenDuration =
-  number | ((opens: number) => number) | { delay(n: number, previousMs: number, random: () => number): number };
-
-/** Options for {@link circuitBreaker}. */
-export interface CircuitBreakerOptions {
-  /** Default `countWindow({ size: 100, minimumCalls: 20 })`. */
-  window?: WindowFactory;
-  /** Failure rate that opens the circuit, as a fraction of the window's calls in (0, 1], to 0.0001. Default 0.5. */
-  failureRateThreshold?: number;
-  /** A call taking at least this long counts as slow. Default: no slow-call tracking. */
-  slowCallDurationMs?: number;
-  /** Slow-call rate that opens the circuit, as a fraction of the window's calls in (0, 1], to 0.0001. Default 1. */
-  slowCallRateThreshold?: number;
-  /** How long the circuit stays open before a trial. Default 30,000 ms. */
-  openMs?: OpenDuration;
-  /** Half-open trials. */
-  halfOpen?: {
-    /** Trial calls admitted at once. Default 1. */
-    permittedCalls?: number;
-    /** Trial successes needed to close. Default `permittedCalls`. */
-    successThreshold?: number;
-    /** If the trials have not decided by then, open again. Default 60,000 ms. */
-    maxHalfOpenMs?: number;
-  };
-  /**
-   * Classifies outcomes. Default: values succeed; errors fail, except the caller's own abort and other
-   * resilience rejections (bulkhead full, rate limited, another circuit open), which are ignored.
-   */
-  isFailure?: (outcome: CallOutcome<unknown>) => OutcomeClass | boolean;
-  /** State saved by `toJSON()`, e.g. across serverless cold starts. */
-  initialState?: CircuitBreakerSnapshot;
-  clock?: Clock;
-  name?: string;
-}
-
-/** What `toJSON()` saves: the state machine, with times as remaining durations and a wall-clock stamp. */
-export interface CircuitBreakerSnapshot {
-  readonly state: 'closed' | 'open' | 'half-open';
-  /** Times the circuit opened in a row (drives a growing open duration). */
-  readonly opens: number;
-  /** For `open`: ms left at `savedAt`. */
-  readonly remainingMs: number;
-  /** `Date.now()` when saved. */
-  readonly savedAt: number;
-}
 
 /** Sent on every state change, to `onStateChange` and on `bulwark:circuit-breaker:state-change`. */
 export interface StateChangeEvent {
@@ -98,56 +42,6 @@ export interface CircuitPermit {
 
 const stateChannel = bulwarkChannel<StateChangeEvent>('circuit-breaker', 'state-change');
 
-// Every rate in Bulwark is a fraction (a retry budget's ratio, a heap check's warnRatio). A percent (50) is refused
-// rather than read as 50 of a possible 1.
-const rateSchema = z
-  .number({ message: 'expected a fraction of the calls, e.g. 0.5 for half' })
-  .gt(0, { message: 'must be a fraction in (0, 1], e.g. 0.5 for half' })
-  .max(1, { message: 'must be a fraction in (0, 1], e.g. 0.5 for half (not a percent)' });
-
-const optionsSchema = z
-  .object({
-    window: z
-      .custom<WindowFactory>((w) => typeof (w as WindowFactory | null)?.create === 'function', {
-        message: 'expected consecutive(), countWindow() or timeWindow()',
-      })
-      .optional(),
-    failureRateThreshold: rateSchema.default(0.5),
-    slowCallDurationMs: z.number().positive().optional(),
-    slowCallRateThreshold: rateSchema.default(1),
-    openMs: z
-      .union([
-        z.number().positive().max(maxTimerMs),
-        functionSchema(),
-        methodsSchema<{ delay: unknown }>(['delay'], 'expected ms, (opens) => ms, or a Backoff'),
-      ])
-      .default(30_000),
-    halfOpen: z
-      .object({
-        permittedCalls: z.number().int().min(1).max(10_000).default(1),
-        successThreshold: z.number().int().min(1).optional(),
-        maxHalfOpenMs: z.number().positive().default(60_000),
-      })
-      .strict()
-      .default({ permittedCalls: 1, maxHalfOpenMs: 60_000 })
-      .refine((h) => (h.successThreshold ?? h.permittedCalls) <= h.permittedCalls, {
-        message: 'successThreshold cannot exceed permittedCalls',
-        path: ['successThreshold'],
-      }),
-    isFailure: functionSchema().optional(),
-    initialState: z
-      .object({
-        state: z.enum(['closed', 'open', 'half-open']),
-        opens: z.number().int().min(0),
-        remainingMs: z.number().min(0),
-        savedAt: z.number(),
-      })
-      .optional(),
-    clock: clockSchema.default(systemClock),
-    name: nameSchema.optional(),
-  })
-  .strict();
-
 /** Resilience rejections say nothing about the dependency's health. */
 const notTheDependency = ['BULWARK_BULKHEAD_FULL', 'BULWARK_RATE_LIMITED', 'BULWARK_CIRCUIT_OPEN'];
 
@@ -164,7 +58,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
   readonly #permitted: number;
   readonly #successThreshold: number;
   readonly #maxHalfOpenMs: number;
-  readonly #classify: ((outcome: CallOutcome<unknown>) => OutcomeClass | boolean) | undefined;
+  readonly #classify: FailureClassifier | undefined;
   readonly #clock: Clock;
   #state: CircuitState = 'closed';
   /** Bumped on every transition: outcomes of calls admitted under another generation are dropped. */
@@ -202,27 +96,20 @@ export class CircuitBreakerPolicy extends BasePolicy {
 
   constructor(options: CircuitBreakerOptions = {}) {
     super();
-    const o = parseOptions(optionsSchema, options, 'circuitBreaker()');
+    const o = parseOptions(circuitBreakerOptionsSchema, options, 'circuitBreaker()');
     this.name = o.name;
-    const window = options.window ?? countWindow({ size: 100, minimumCalls: 20 });
-    this.#window = window.create();
+    this.#window = o.window.create();
     this.#thresholds = {
       failureRateBp: Math.round(o.failureRateThreshold * 10_000),
       slowCallRateBp: Math.round(o.slowCallRateThreshold * 10_000),
     };
-    this.#slowMs = o.slowCallDurationMs ?? Infinity;
-    this.#timed = window.needsTime === true || this.#slowMs !== Infinity;
-    const open = options.openMs ?? 30_000;
-    this.#openDuration =
-      typeof open === 'number'
-        ? () => open
-        : typeof open === 'function'
-          ? (n) => open(n)
-          : (n, previous) => open.delay(n, previous, Math.random);
+    this.#slowMs = o.slowCallDurationMs;
+    this.#timed = o.window.needsTime === true || this.#slowMs !== Infinity;
+    this.#openDuration = o.openMs;
     this.#permitted = o.halfOpen.permittedCalls;
-    this.#successThreshold = o.halfOpen.successThreshold ?? o.halfOpen.permittedCalls;
+    this.#successThreshold = o.halfOpen.successThreshold;
     this.#maxHalfOpenMs = o.halfOpen.maxHalfOpenMs;
-    this.#classify = options.isFailure;
+    this.#classify = o.isFailure;
     this.#clock = o.clock;
     this.#shareCallbacks();
     if (o.initialState !== undefined) this.#restore(o.initialState);

@@ -2,14 +2,17 @@
 export {
   circuitBreaker,
   CircuitBreakerPolicy,
-  type CircuitBreakerOptions,
-  type CircuitBreakerSnapshot,
   type CircuitPermit,
   type CircuitState,
-  type OpenDuration,
-  type OutcomeClass,
   type StateChangeEvent,
 } from './circuit-breaker.js';
+export type {
+  CircuitBreakerOptions,
+  CircuitBreakerSnapshot,
+  FailureClassifier,
+  OpenDuration,
+  OutcomeClass,
+} from './circuit-breaker-options.js';
 
 // ---- Windows ----
 export {

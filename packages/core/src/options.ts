@@ -27,7 +27,11 @@ export function methodsSchema<T>(methods: readonly string[], message: string) {
   );
 }
 
-/** A {@link Clock}: an object with `now`, `setTimeout` and `clearTimeout` functions. */
+/**
+ * A {@link Clock}: an object with `now`, `setTimeout` and `clearTimeout` functions. Default it with
+ * `.default(() => systemClock)`: zod 4 shallow-copies an object given as a default value, so two limiters would
+ * each get their own copy of the system clock.
+ */
 export const clockSchema = methodsSchema<Clock>(
   ['now', 'setTimeout', 'clearTimeout'],
   'expected a Clock with now(), setTimeout() and clearTimeout()',
@@ -84,6 +88,9 @@ export function parseOptions<S extends z.ZodType>(
     where,
     result.error.issues.flatMap((issue) => {
       const path = [...at, ...issue.path.map(String)];
+      if (issue.path.length === 0 && issue.code === 'invalid_type' && issue.expected === 'object') {
+        return [{ field: path.join('.'), message: notAnObject(schema, input) }];
+      }
       // zod reports unknown keys on their parent; name each key itself, which is what a user needs to fix.
       if (issue.code === 'unrecognized_keys') {
         return issue.keys.map((key) => ({ field: [...path, key].join('.'), message: 'unknown option' }));
@@ -91,4 +98,17 @@ export function parseOptions<S extends z.ZodType>(
       return [{ field: path.join('.'), message: issue.message }];
     }),
   );
+}
+
+/**
+ * "expected an options object with limit, windowMs; got undefined". The required fields are those `{}` lacks: every
+ * field is undefined there, so a type issue on one means it is required.
+ */
+function notAnObject(schema: z.ZodType, input: unknown): string {
+  const empty = schema.safeParse({});
+  const required = empty.success
+    ? []
+    : empty.error.issues.filter((i) => i.code === 'invalid_type' && i.path.length === 1).map((i) => String(i.path[0]));
+  const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
+  return `expected an options object${required.length > 0 ? ` with ${required.join(', ')}` : ''}; got ${got}`;
 }

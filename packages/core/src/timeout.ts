@@ -46,7 +46,7 @@ const optionsSchema = z
   .object({
     ms: durationMsSchema,
     strategy: z.enum(['cooperative', 'aggressive']).default('cooperative'),
-    clock: clockSchema.default(systemClock),
+    clock: clockSchema.default(() => systemClock),
     name: nameSchema.optional(),
   })
   .strict();

@@ -35,3 +35,24 @@ describe('option schemas', () => {
     }
   });
 });
+
+describe('parseOptions without an options object', () => {
+  const schema = z.object({ limit: z.number(), windowMs: z.number({ message: 'ms' }), name: z.string().optional() });
+
+  it.each([
+    [undefined, 'undefined'],
+    [null, 'null'],
+    [5, 'number'],
+    [[1], 'an array'],
+  ])('names the required fields when given %j', (input, got) => {
+    expect(() => parseOptions(schema, input, 'limiter()')).toThrow(
+      `limiter(): invalid options: expected an options object with limit, windowMs; got ${got}`,
+    );
+  });
+
+  it('says only what it got when no field is required', () => {
+    expect(() => parseOptions(z.object({ name: z.string().optional() }), 7, 'x()')).toThrow(
+      'x(): invalid options: expected an options object; got number',
+    );
+  });
+});

@@ -88,7 +88,7 @@ const optionsSchema = z
       .default([]),
     forceExitMs: durationMsSchema.default(30_000),
     exit: z.union([z.literal(false), functionSchema<(code: number) => void>()]).optional(),
-    clock: clockSchema.default(systemClock),
+    clock: clockSchema.default(() => systemClock),
   })
   .strict();
 

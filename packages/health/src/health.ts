@@ -54,7 +54,7 @@ const optionsSchema = z
     releaseId: z.string().optional(),
     serviceId: z.string().optional(),
     description: z.string().optional(),
-    clock: clockSchema.default(systemClock),
+    clock: clockSchema.default(() => systemClock),
   })
   .strict();
 

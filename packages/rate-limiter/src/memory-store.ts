@@ -21,7 +21,7 @@ const optionsSchema = z
       .int()
       .min(1)
       .max(2 ** 30)
-      .optional(),
+      .default(100_000),
   })
   .strict();
 
@@ -226,7 +226,7 @@ export class MemoryStore implements RateLimitStore<'sync'> {
 
   constructor(options: MemoryStoreOptions = {}) {
     const o = parseOptions(optionsSchema, options, 'memoryStore()');
-    this.#maxKeys = o.maxKeys ?? 100_000;
+    this.#maxKeys = o.maxKeys;
   }
 
   bind(rules: readonly LimitRule[]): LimitBinding<'sync'> {

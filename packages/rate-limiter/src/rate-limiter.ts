@@ -68,21 +68,21 @@ export const limitNameSchema = z
  */
 const MIN_INTERVAL_MS = 0.01;
 
-/** The algorithms that compute with a time per unit (and take a `burst`); unset means the default, `gcra`. */
-function isRateAlgorithm(algorithm: Algorithm | undefined): boolean {
-  return algorithm === undefined || algorithm === 'gcra' || algorithm === 'token-bucket';
+/** The algorithms that compute with a time per unit (and take a `burst`). */
+function isRateAlgorithm(algorithm: Algorithm): boolean {
+  return algorithm === 'gcra' || algorithm === 'token-bucket';
 }
 
 const optionsSchema = z
   .object({
-    algorithm: z.enum(['gcra', 'token-bucket', 'sliding-window', 'fixed-window']).optional(),
+    algorithm: z.enum(['gcra', 'token-bucket', 'sliding-window', 'fixed-window']).default('gcra'),
     limit: z.number().int({ message: 'expected a whole number of requests' }).min(1).max(1e9),
     windowMs: z
       .number({ message: 'expected a number of milliseconds' })
       .positive({ message: 'must be greater than 0' })
       .max(1e12, { message: 'must be at most 1e12 ms' }),
     burst: z.number().int({ message: 'expected a whole number of requests' }).min(1).max(1e9).optional(),
-    blockMs: z.number().min(0).max(1e12).optional(),
+    blockMs: z.number().min(0).max(1e12).default(0),
     name: limitNameSchema.optional(),
     store: z
       .custom<RateLimitStore>(
@@ -91,8 +91,8 @@ const optionsSchema = z
           ((s as RateLimitStore).mode === 'sync' || (s as RateLimitStore).mode === 'async'),
         { message: 'expected a rate-limit store (memoryStore() or redisStore())' },
       )
-      .optional(),
-    clock: clockSchema.optional(),
+      .default(() => memoryStore()),
+    clock: clockSchema.default(() => systemClock),
   })
   .strict()
   .refine((o) => o.burst === undefined || isRateAlgorithm(o.algorithm), {
@@ -105,7 +105,8 @@ const optionsSchema = z
       'microsecond and finer steps are lost in the arithmetic): count in bigger units (`cost`), or use fixed-window ' +
       'or sliding-window',
     path: ['limit'],
-  });
+  })
+  .transform((o) => ({ ...o, name: o.name ?? defaultName(o.limit, o.windowMs), burst: o.burst ?? o.limit }));
 
 function defaultName(limit: number, windowMs: number): string {
   const window = windowMs % 1000 === 0 ? `${windowMs / 1000}s` : `${windowMs}ms`;
@@ -219,17 +220,16 @@ export class RateLimiter<M extends StoreMode = 'sync'> extends Limiter<M> {
 
   constructor(options: RateLimiterOptions<M>) {
     const o = parseOptions(optionsSchema, options, 'rateLimiter()');
-    const algorithm = o.algorithm ?? 'gcra';
     const rule: LimitRule = {
-      name: o.name ?? defaultName(o.limit, o.windowMs),
-      algorithm,
-      code: algorithmCode[algorithm],
+      name: o.name,
+      algorithm: o.algorithm,
+      code: algorithmCode[o.algorithm],
       limit: o.limit,
       windowMs: o.windowMs,
-      burst: o.burst ?? o.limit,
-      blockMs: o.blockMs ?? 0,
+      burst: o.burst,
+      blockMs: o.blockMs,
     };
-    super(rule.name, [rule], (options.store ?? memoryStore()) as RateLimitStore<M>, o.clock ?? systemClock);
+    super(rule.name, [rule], o.store as RateLimitStore<M>, o.clock);
     this.rule = rule;
   }
 }

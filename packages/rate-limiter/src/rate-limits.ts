@@ -1,6 +1,7 @@
-import { BulwarkConfigError } from '@bulwark/core';
+import { z } from 'zod';
+import { parseOptions } from '@bulwark/core/internal';
 import { Limiter, limitNameSchema, type RateLimiter } from './rate-limiter.js';
-import type { StoreMode } from './store.js';
+import type { RateLimitStore, StoreMode } from './store.js';
 
 /** Options for {@link rateLimits}. */
 export interface RateLimitsOptions {
@@ -8,33 +9,41 @@ export interface RateLimitsOptions {
   name?: string;
 }
 
+const limiterSchema = z.custom<RateLimiter<StoreMode>>((l) => typeof l === 'object' && l !== null && 'rule' in l, {
+  message: 'expected a rateLimiter()',
+});
+
+const schema = z
+  .object({
+    limiters: z.array(limiterSchema, { message: 'expected a non-empty array of rateLimiter()s' }).min(1, {
+      message: 'expected a non-empty array of rateLimiter()s',
+    }),
+    name: limitNameSchema.optional(),
+  })
+  .strict()
+  .superRefine(({ limiters }, ctx) => {
+    const first = limiters[0]!;
+    limiters.forEach((l, i) => {
+      const fail = (message: string) => ctx.addIssue({ code: 'custom', path: ['limiters', i], message });
+      if (l.store !== first.store) fail('all limits must share one store (one atomic step decides them)');
+      if (l.clock !== first.clock) fail('all limits must share one clock');
+      if (limiters.indexOf(l) !== i) fail('the same limiter appears twice');
+    });
+  })
+  .transform((o) => ({ ...o, name: o.name ?? o.limiters.map((l) => l.name).join('+') }));
+
 /** Several limits on the same keys, decided as one. Create with {@link rateLimits}. */
 export class RateLimits<M extends StoreMode = 'sync'> extends Limiter<M> {
   /** The limiters combined, in order. */
   readonly limiters: readonly RateLimiter<M>[];
 
   constructor(limiters: readonly RateLimiter<M>[], options: RateLimitsOptions = {}) {
-    const fail = (field: string, message: string): never => {
-      throw new BulwarkConfigError('rateLimits()', [{ field, message }]);
-    };
-    if (!Array.isArray(limiters) || limiters.length === 0)
-      fail('limiters', 'expected a non-empty array of rateLimiter()s');
-    const first = limiters[0]!;
-    limiters.forEach((l, i) => {
-      if (l === null || typeof l !== 'object' || !('rule' in l)) fail(`limiters.${i}`, 'expected a rateLimiter()');
-      if (l.store !== first.store)
-        fail(`limiters.${i}`, 'all limits must share one store (one atomic step decides them)');
-      if (l.clock !== first.clock) fail(`limiters.${i}`, 'all limits must share one clock');
-      if (limiters.indexOf(l) !== i) fail(`limiters.${i}`, 'the same limiter appears twice');
-    });
-    const name = options.name ?? limiters.map((l) => l.name).join('+');
-    if (options.name !== undefined && !limitNameSchema.safeParse(options.name).success) {
-      fail('name', 'use 1–100 of A–Z a–z 0–9 _ . : ~ / -');
-    }
+    const o = parseOptions(schema, { ...options, limiters }, 'rateLimits()');
+    const first = o.limiters[0]!;
     super(
-      name,
-      limiters.map((l) => l.rule),
-      first.store,
+      o.name,
+      o.limiters.map((l) => l.rule),
+      first.store as RateLimitStore<M>,
       first.clock,
     );
     this.limiters = limiters;

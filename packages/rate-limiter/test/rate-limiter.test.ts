@@ -179,6 +179,15 @@ describe('rateLimits', () => {
     expect(() => rateLimits([a, b])).toThrow(/share one store/);
     expect(() => rateLimits([a, a])).toThrow(/appears twice/);
     expect(() => rateLimits([])).toThrow(expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG' }));
+    expect(() => rateLimits([a, {} as never])).toThrow(
+      expect.objectContaining({ field: 'limiters.1', message: expect.stringContaining('expected a rateLimiter()') }),
+    );
+    const store = memoryStore();
+    const c = rateLimiter({ name: 'c', limit: 1, windowMs: 1_000, store });
+    const d = rateLimiter({ name: 'd', limit: 1, windowMs: 1_000, store, clock: manualClock() });
+    expect(() => rateLimits([c, d])).toThrow(expect.objectContaining({ field: 'limiters.1' }));
+    expect(() => rateLimits([c], { name: 'bad name' })).toThrow(expect.objectContaining({ field: 'name' }));
+    expect(rateLimits([c]).name).toBe('c');
   });
 });
 

@@ -54,12 +54,14 @@ export interface LinearOptions {
  */
 export function linear(options: LinearOptions): Backoff {
   const o = parseOptions(
-    z.object({ baseMs: ms, stepMs: ms.optional(), maxMs: ms.default(30_000) }).strict(),
+    z
+      .object({ baseMs: ms, stepMs: ms.optional(), maxMs: ms.default(30_000) })
+      .strict()
+      .transform((o) => ({ ...o, stepMs: o.stepMs ?? o.baseMs })),
     options,
     'linear()',
   );
-  const step = o.stepMs ?? o.baseMs;
-  return { delay: (n) => Math.min(o.maxMs, o.baseMs + step * (n - 1)) };
+  return { delay: (n) => Math.min(o.maxMs, o.baseMs + o.stepMs * (n - 1)) };
 }
 
 /** Options for {@link exponential}. */

@@ -117,7 +117,7 @@ const ratioSchema = z
     ratio: z.number().min(0).max(10).default(0.2),
     minPerSecond: z.number().min(0).default(10),
     ttlMs: z.number().min(10).max(3_600_000).default(10_000),
-    clock: clockSchema.default(systemClock),
+    clock: clockSchema.default(() => systemClock),
   })
   .strict();
 const tokenSchema = z

@@ -101,19 +101,27 @@ const giveUpChannel = bulwarkChannel<GiveUpEvent>('retry', 'give-up');
 const optionsSchema = z
   .object({
     maxAttempts: z.number().int().min(1).max(1_000).default(3),
-    maxElapsedMs: z.number().min(0).optional(),
-    retryOn: functionSchema().optional(),
+    maxElapsedMs: z.number().min(0).default(Infinity),
+    retryOn: functionSchema<RetryPredicate>().optional(),
     backoff: z
-      .union([functionSchema(), methodsSchema<Backoff>(['delay'], 'expected a Backoff')], {
-        message: 'expected a Backoff (constant/linear/exponential) or a function (outcome, retry) => ms',
-      })
-      .optional(),
-    retryAfter: z.union([z.boolean(), functionSchema()]).default(true),
+      .union(
+        [
+          functionSchema<(outcome: CallOutcome<unknown>, retry: number) => number>(),
+          methodsSchema<Backoff>(['delay'], 'expected a Backoff'),
+        ],
+        { message: 'expected a Backoff (constant/linear/exponential) or a function (outcome, retry) => ms' },
+      )
+      .default(() => defaultBackoff),
+    // `true`: read the standard pushback hints; a function reads them itself; `false`: none.
+    retryAfter: z
+      .union([z.boolean(), functionSchema<(outcome: CallOutcome<unknown>) => number | undefined>()])
+      .default(true)
+      .transform((r) => (r === true ? retryAfterHint : r === false ? undefined : r)),
     maxDelayMs: z.number().min(0).max(maxTimerMs).default(60_000),
     waitForCircuit: z.boolean().default(false),
     budget: methodsSchema<RetryBudget>(['tryAcquireRetry'], 'expected a RetryBudget from retryBudget()').optional(),
-    clock: clockSchema.default(systemClock),
-    random: functionSchema().optional(),
+    clock: clockSchema.default(() => systemClock),
+    random: functionSchema<() => number>().default(() => Math.random),
     name: nameSchema.optional(),
   })
   .strict();
@@ -145,23 +153,17 @@ export class RetryPolicy extends BasePolicy {
     const o = parseOptions(optionsSchema, options, 'retry()');
     this.name = o.name;
     this.maxAttempts = o.maxAttempts;
-    this.#maxElapsedMs = o.maxElapsedMs ?? Infinity;
-    this.#retryOn = options.retryOn;
-    const random = options.random ?? Math.random;
-    const backoff = options.backoff ?? defaultBackoff;
+    this.#maxElapsedMs = o.maxElapsedMs;
+    this.#retryOn = o.retryOn;
+    const { random, backoff } = o;
     this.#delay =
       typeof backoff === 'function'
         ? (outcome, n) => backoff(outcome, n)
         : (_outcome, n, previous) => backoff.delay(n, previous, random);
-    this.#hint =
-      options.retryAfter === false
-        ? undefined
-        : typeof options.retryAfter === 'function'
-          ? options.retryAfter
-          : retryAfterHint;
+    this.#hint = o.retryAfter;
     this.#maxDelayMs = o.maxDelayMs;
     this.#waitForCircuit = o.waitForCircuit;
-    this.#budget = options.budget;
+    this.#budget = o.budget;
     this.#clock = o.clock;
   }
 
