@@ -424,7 +424,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
  * `successThreshold` trials succeed it closes, otherwise it opens again (for longer, if `openMs` grows).
  *
  * Outcomes of calls admitted before a transition never cause another: a slow success from the closed state cannot
- * close a circuit that has since opened and gone half-open (opossum's bug; gobreaker's generation tokens).
+ * close a circuit that has since opened and gone half-open (each transition starts a new generation).
  *
  * @throws {@link BulwarkConfigError} for bad options.
  *

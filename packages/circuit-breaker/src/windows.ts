@@ -146,7 +146,7 @@ export interface TimeWindowOptions {
 /**
  * The calls of the last `windowMs` (resilience4j's TIME_BASED window): one bucket per second. Moving to the
  * current second clears every bucket passed over, at most all of them, so failures from before an idle gap never
- * linger (cockatiel's sampling breaker rotates one bucket per call and counts failures from minutes ago).
+ * linger.
  *
  * @example
  * ```ts

@@ -2,7 +2,7 @@
  * One `abort` listener per caller signal, however many calls are waiting on it.
  *
  * Adding and removing an EventTarget listener per call is slow, and thousands of concurrent calls sharing one
- * signal trip `MaxListenersExceededWarning` (cockatiel#69, #81). Here a signal gets a single listener the first
+ * signal trip `MaxListenersExceededWarning`. Here a signal gets a single listener the first
  * time anyone subscribes; calls join and leave a `Set`, which costs a hash insert and delete.
  */
 

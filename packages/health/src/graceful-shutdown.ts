@@ -33,7 +33,7 @@ export interface GracefulShutdownOptions {
   signals?: readonly NodeJS.Signals[];
   /**
    * How long to keep serving after readiness fails, so load balancers and Kubernetes endpoints notice before the
-   * servers stop accepting. Default 5000 in Kubernetes (`KUBERNETES_SERVICE_HOST` set), else 0 (as lightship).
+   * servers stop accepting. Default 5000 in Kubernetes (`KUBERNETES_SERVICE_HOST` set), else 0.
    */
   readinessDelayMs?: number;
   /** How long in-flight requests may take to finish; then their connections are closed. Default 10000. */

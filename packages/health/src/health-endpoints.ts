@@ -53,7 +53,7 @@ const defaultPaths: Record<HealthEndpointName, string> = {
   startup: '/startupz',
 };
 
-// Probes must never be answered from a cache (nestjs/terminus#2328: a 304 broke probes).
+// Probes must never be answered from a cache: a 304 to a probe reads as a failure.
 // Text bodies are sent as text/plain; charset=utf-8 by every adapter.
 const TEXT: OutcomeHeaders = Object.freeze({ 'cache-control': 'no-store' });
 const HEALTH_JSON: OutcomeHeaders = Object.freeze({

@@ -13,14 +13,6 @@
 /** The rate-limiting algorithms. `gcra` is the default: one number per key, exact, with `remaining` and retry time. */
 export type Algorithm = 'gcra' | 'token-bucket' | 'sliding-window' | 'fixed-window';
 
-/** Algorithm codes, as passed to the Redis script. */
-export const algorithmCode: Readonly<Record<Algorithm, number>> = {
-  gcra: 1,
-  'token-bucket': 2,
-  'fixed-window': 3,
-  'sliding-window': 4,
-};
-
 /**
  * Time tolerance in ms. Emission intervals such as 1000/3 ms are not exact in binary floating point, and epoch
  * times in ms carry ~0.1 µs of rounding: without a tolerance, the third request of "3 per second" at one instant
@@ -36,7 +28,7 @@ export interface LimitRule {
   /** Policy name: the header name and the store key's namespace. */
   readonly name: string;
   readonly algorithm: Algorithm;
-  /** Algorithm code (see {@link algorithmCode}). */
+  /** The algorithm's code in the Redis script (see {@link algorithms}). */
   readonly code: number;
   /** Requests (cost units) per window. */
   readonly limit: number;
@@ -80,24 +72,6 @@ export type Evaluate = (
   cost: number,
   out: Evaluation,
 ) => void;
-
-/**
- * The {@link Evaluate} of an algorithm (by {@link LimitRule.code}). A store picks its limit's function once, so its
- * hot path calls one small function V8 can inline (a single four-way function was too large to inline; splitting it
- * saved ~4 ns, 5%, of a memory-store decision, measured 2026-12-03).
- */
-export function evaluatorOf(code: number): Evaluate {
-  switch (code) {
-    case 1:
-      return gcra;
-    case 2:
-      return tokenBucket;
-    case 3:
-      return fixedWindow;
-    default:
-      return slidingWindow;
-  }
-}
 
 /**
  * GCRA (redis-cell): each unit advances the theoretical arrival time by one emission interval; a request
@@ -270,11 +244,70 @@ function slidingWindow(
 /**
  * Gives `cost` units back to a key (a request that should not count after all) and writes the new state into
  * `out` (`n0`–`n2`, `ttlMs`; ≤ 0 means the state can be deleted). A refund never raises a key above its full
- * quota, and never reaches into an earlier window (express-rate-limit PR #647: counts went negative across a reset).
+ * quota, and never reaches into an earlier window (counts must not go negative across a reset).
+ * Called only for a key that has state.
  */
-export function refund(
+export type Refund = (
   rule: LimitRule,
-  has: boolean,
+  s0: number,
+  s1: number,
+  s2: number,
+  now: number,
+  cost: number,
+  out: Evaluation,
+) => void;
+
+function gcraRefund(
+  rule: LimitRule,
+  s0: number,
+  _s1: number,
+  _s2: number,
+  now: number,
+  cost: number,
+  out: Evaluation,
+): void {
+  const tat = s0 - (rule.windowMs / rule.limit) * cost;
+  out.n0 = tat;
+  out.ttlMs = tat - now;
+}
+
+function tokenBucketRefund(
+  rule: LimitRule,
+  s0: number,
+  s1: number,
+  _s2: number,
+  now: number,
+  cost: number,
+  out: Evaluation,
+): void {
+  const interval = rule.windowMs / rule.limit;
+  const elapsed = now > s1 ? now - s1 : 0;
+  const tokens = Math.min(rule.burst, s0 + elapsed / interval + cost);
+  out.n0 = tokens;
+  out.n1 = now;
+  out.ttlMs = (rule.burst - tokens) * interval;
+}
+
+function fixedWindowRefund(
+  rule: LimitRule,
+  s0: number,
+  s1: number,
+  _s2: number,
+  now: number,
+  cost: number,
+  out: Evaluation,
+): void {
+  if (now >= s0 + rule.windowMs) {
+    out.ttlMs = 0;
+    return;
+  }
+  out.n0 = s0;
+  out.n1 = Math.max(0, s1 - cost);
+  out.ttlMs = s0 + rule.windowMs - now;
+}
+
+function slidingWindowRefund(
+  rule: LimitRule,
   s0: number,
   s1: number,
   s2: number,
@@ -282,54 +315,42 @@ export function refund(
   cost: number,
   out: Evaluation,
 ): void {
-  if (!has) {
-    out.ttlMs = 0;
-    return;
-  }
-  const limit = rule.limit;
   const windowMs = rule.windowMs;
-  switch (rule.code) {
-    case 1: {
-      const tat = s0 - (windowMs / limit) * cost;
-      out.n0 = tat;
-      out.ttlMs = tat - now;
-      return;
-    }
-    case 2: {
-      const interval = windowMs / limit;
-      const elapsed = now > s1 ? now - s1 : 0;
-      const tokens = Math.min(rule.burst, s0 + elapsed / interval + cost);
-      out.n0 = tokens;
-      out.n1 = now;
-      out.ttlMs = (rule.burst - tokens) * interval;
-      return;
-    }
-    case 3: {
-      if (now >= s0 + windowMs) {
-        out.ttlMs = 0;
-        return;
-      }
-      out.n0 = s0;
-      out.n1 = Math.max(0, s1 - cost);
-      out.ttlMs = s0 + windowMs - now;
-      return;
-    }
-    default: {
-      const window = Math.floor(now / windowMs);
-      let w = s0;
-      let prev = s1;
-      let cur = s2;
-      if (s0 < window) {
-        w = window;
-        prev = s0 === window - 1 ? s2 : 0;
-        cur = 0;
-      }
-      cur = Math.max(0, cur - cost);
-      out.n0 = w;
-      out.n1 = prev;
-      out.n2 = cur;
-      const start = w * windowMs;
-      out.ttlMs = (cur > 0 ? start + 2 * windowMs : prev > 0 ? start + windowMs : now) - now;
-    }
+  const window = Math.floor(now / windowMs);
+  let w = s0;
+  let prev = s1;
+  let cur = s2;
+  if (s0 < window) {
+    w = window;
+    prev = s0 === window - 1 ? s2 : 0;
+    cur = 0;
   }
+  cur = Math.max(0, cur - cost);
+  out.n0 = w;
+  out.n1 = prev;
+  out.n2 = cur;
+  const start = w * windowMs;
+  out.ttlMs = (cur > 0 ? start + 2 * windowMs : prev > 0 ? start + windowMs : now) - now;
 }
+
+/** What a store needs of an algorithm. */
+export interface AlgorithmSpec {
+  /** The algorithm's code in the Redis script (`redis-script.ts` branches on it). */
+  readonly code: number;
+  /** Numbers of state per key. */
+  readonly width: 1 | 2 | 3;
+  /**
+   * Decides a request. A store picks its limit's function once, so its hot path calls one small function V8 can
+   * inline (a single four-way function was too large to inline; docs/design-notes.md).
+   */
+  readonly evaluate: Evaluate;
+  readonly refund: Refund;
+}
+
+/** Each algorithm's code, state width, decision and refund: the one table the stores read. */
+export const algorithms: Readonly<Record<Algorithm, AlgorithmSpec>> = {
+  gcra: { code: 1, width: 1, evaluate: gcra, refund: gcraRefund },
+  'token-bucket': { code: 2, width: 2, evaluate: tokenBucket, refund: tokenBucketRefund },
+  'fixed-window': { code: 3, width: 2, evaluate: fixedWindow, refund: fixedWindowRefund },
+  'sliding-window': { code: 4, width: 3, evaluate: slidingWindow, refund: slidingWindowRefund },
+};

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { parseOptions } from '@bulwark/core/internal';
-import { evaluation, evaluatorOf, refund, type Evaluate, type Evaluation, type LimitRule } from './algorithms.js';
+import { algorithms, evaluation, type Evaluate, type Evaluation, type LimitRule, type Refund } from './algorithms.js';
 import { joinDecisions, toDecision, type Decision } from './decision.js';
 import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
 
@@ -26,8 +26,6 @@ const optionsSchema = z
   .strict();
 
 /** Numbers of state each algorithm keeps per key (see `algorithms.ts`). */
-const stateWidth = [0, 1, 2, 2, 3] as const;
-
 /**
  * One limit's keys. The cache maps each key to a slot in a `Float64Array` holding its state, so a decision
  * updates numbers in place and allocates nothing, and a key costs the cache entry plus 8–24 bytes. Slots freed by
@@ -39,6 +37,7 @@ class Table {
   readonly blocks: LRUCache<string, number> | undefined;
   readonly #width: number;
   readonly #evaluate: Evaluate;
+  readonly #refund: Refund;
   readonly #slots: Float64Array;
   readonly #free: Int32Array;
   #freeCount: number;
@@ -47,8 +46,10 @@ class Table {
     readonly rule: LimitRule,
     maxKeys: number,
   ) {
-    this.#width = stateWidth[rule.code as 1 | 2 | 3 | 4];
-    this.#evaluate = evaluatorOf(rule.code);
+    const spec = algorithms[rule.algorithm];
+    this.#width = spec.width;
+    this.#evaluate = spec.evaluate;
+    this.#refund = spec.refund;
     // One spare slot: a new key takes it before the cache evicts (and frees) its oldest key.
     const slots = maxKeys + 1;
     this.#slots = new Float64Array(slots * this.#width);
@@ -114,7 +115,7 @@ class Table {
     if (slot === undefined) return;
     const s = this.#slots;
     const i = slot * this.#width;
-    refund(this.rule, true, s[i]!, this.#width > 1 ? s[i + 1]! : 0, this.#width > 2 ? s[i + 2]! : 0, now, cost, e);
+    this.#refund(this.rule, s[i]!, this.#width > 1 ? s[i + 1]! : 0, this.#width > 2 ? s[i + 2]! : 0, now, cost, e);
     if (e.ttlMs <= 0) this.states.delete(key);
     else this.commit(key, slot, e);
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { systemClock, type Clock, type Unsubscribe } from '@bulwark/core';
 import { bulwarkChannel, clockSchema, Emitter, parseOptions } from '@bulwark/core/internal';
-import { algorithmCode, type Algorithm, type LimitRule } from './algorithms.js';
+import { algorithms, type Algorithm, type LimitRule } from './algorithms.js';
 import type { Decision } from './decision.js';
 import { memoryStore } from './memory-store.js';
 import type { LimitBinding, RateLimitStore, StoreMode, StoreResult } from './store.js';
@@ -223,7 +223,7 @@ export class RateLimiter<M extends StoreMode = 'sync'> extends Limiter<M> {
     const rule: LimitRule = {
       name: o.name,
       algorithm: o.algorithm,
-      code: algorithmCode[o.algorithm],
+      code: algorithms[o.algorithm].code,
       limit: o.limit,
       windowMs: o.windowMs,
       burst: o.burst,

@@ -52,7 +52,7 @@ export class RateLimits<M extends StoreMode = 'sync'> extends Limiter<M> {
 
 /**
  * Decides several limits on one request in one atomic step — say 10 a minute and 50 an hour — and counts it in
- * none of them when any refuses (rate-limiter-flexible's union spends the others' points). The decision's
+ * none of them when any refuses (a refused request spends no limit's quota). The decision's
  * `decisions` lists each limit's; its headline fields are the binding limit's. The limiters share their state
  * with direct use of each.
  *

@@ -20,7 +20,7 @@ export interface RedisStoreOptions {
   /** Longest wait for Redis before the `onError` policy decides. Default 500 ms. */
   timeoutMs?: number;
   /**
-   * When Redis fails: `'open'` allows the request (default; Envoy's and Stripe's choice), `'closed'` refuses it
+   * When Redis fails: `'open'` allows the request (default), `'closed'` refuses it
    * (the HTTP middleware answers 503), or a {@link MemoryStore} decides with the same limits in this process.
    * Every decision taken this way carries `error` and is published as a `store-error` event.
    */

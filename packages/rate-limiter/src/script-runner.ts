@@ -24,8 +24,8 @@ export interface ScriptRunnerOptions {
 }
 
 /**
- * Most calls combined into one script run: 16 take ~50 µs of Redis time (measured 2026-12-03); a longer script would
- * hold up every other Redis client for longer, and 32 gained under 5% more decisions per second.
+ * Most calls combined into one script run: a longer script holds up every other Redis client for longer, for little
+ * more throughput (docs/design-notes.md).
  */
 const MAX_BATCH = 16;
 

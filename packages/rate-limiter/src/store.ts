@@ -38,7 +38,7 @@ export interface RateLimitStore<M extends StoreMode = StoreMode> {
 
 /**
  * Registers a limit with a store, failing construction when another limiter already uses its name there: two
- * limiters sharing a name (express-rate-limit's ERR_ERL_STORE_REUSE) would count each other's requests. Binding
+ * limiters sharing a name would count each other's requests. Binding
  * the same limiter again (`rateLimits` does) is fine.
  */
 export function checkRule(bound: Map<string, LimitRule>, rule: LimitRule): void {

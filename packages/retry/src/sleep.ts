@@ -3,7 +3,7 @@ import { neverAbortedSignal, subscribeAbort, unsubscribeAbort } from '@bulwark/c
 
 /**
  * Waits at least `ms` by `clock.now()` (a timer that fires early is re-armed for the rest), or rejects with the
- * signal's reason the moment it aborts (cockatiel waits out the whole delay and then calls the function once more).
+ * signal's reason the moment it aborts (the function is not called again).
  * With a `gate`, it also ends at the gate's next state change (a circuit that closes early). Nothing is left behind
  * either way.
  */

@@ -49,8 +49,8 @@ interface DurationSeries {
 
 /**
  * `bulwark_policy_calls_total` and `bulwark_policy_duration_seconds`, kept in plain numbers and turned into
- * Prometheus samples only when scraped. These two see every call of every policy: a prom-client update (labels
- * validated and hashed per call) cost ~1.5 µs there, several times the breaker it measured.
+ * Prometheus samples only when scraped. These two see every call of every policy, where a prom-client update (labels
+ * validated and hashed per call) costs several times the policy it measures (docs/design-notes.md).
  */
 export class PolicyCallMetrics {
   readonly calls: CollectedMetric;
