@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cidrContains, formatIp, ipKey, normalizeIp, parseCidr, parseIp } from '@bulwark/http';
@@ -107,3 +107,91 @@ describe('CIDR', () => {
     expect(parseCidr(range)).toBeUndefined();
   });
 });
+
+// Differential tests against Node's built-ins (net.isIP, net.BlockList): ip.ts is kept because it is ~9x faster
+// than BlockList on the trusted-proxy path (docs/benchmarks-ip.md), so it must answer exactly as they do.
+describe('ip.ts agrees with node:net', () => {
+  const v4 = fc.uint8Array({ minLength: 4, maxLength: 4 });
+  /** Textual forms of an IPv6 address: canonical, full, zero-padded, upper case, with an IPv4 tail. */
+  const v6Text = fc
+    .tuple(v6Bytes, fc.constantFrom('canonical', 'full', 'padded', 'upper', 'v4-tail'))
+    .map(([bytes, form]) => {
+      const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16));
+      if (form === 'full') return groups.join(':');
+      if (form === 'padded') return groups.map((g) => g.padStart(4, '0')).join(':');
+      if (form === 'upper') return formatIp({ version: 6, bytes }).toUpperCase();
+      if (form === 'v4-tail')
+        return `${groups.slice(0, 6).join(':')}:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+      return formatIp({ version: 6, bytes });
+    });
+  const v4Text = v4.map((b) => b.join('.'));
+  /** Valid addresses, and the same with one character inserted, deleted or replaced. */
+  const mutated = fc
+    .tuple(
+      fc.oneof(v4Text, v6Text),
+      fc.nat(),
+      fc.constantFrom('insert', 'delete', 'replace', 'none'),
+      fc.constantFrom(...'0123456789abcdefABCDEFg.:x'),
+    )
+    .map(([text, at, op, ch]) => {
+      const i = at % (text.length + 1);
+      if (op === 'insert') return text.slice(0, i) + ch + text.slice(i);
+      if (op === 'delete') return text.slice(0, i) + text.slice(i + 1);
+      if (op === 'replace') return text.slice(0, i) + ch + text.slice(i + 1);
+      return text;
+    })
+    // ip.ts also reads `v4:port`, which is not an address for isIP; leave those out of the comparison.
+    .filter((text) => !/^[\d.]+:\d*$/.test(text));
+
+  it('accepts exactly the strings net.isIP accepts (property)', () => {
+    fc.assert(
+      fc.property(mutated, (text) => {
+        const ours = parseIp(text);
+        expect(ours === undefined ? 0 : text.includes(':') ? 6 : 4).toBe(isIP(text));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('cidrContains answers as BlockList.check for IPv4 and IPv6 ranges (property)', () => {
+    const range = fc.oneof(
+      fc
+        .tuple(v4Text, fc.integer({ min: 0, max: 32 }))
+        .map(([net, prefix]) => ({ net, prefix, family: 'ipv4' as const })),
+      fc
+        .tuple(
+          v6Text.filter((t) => !t.includes('.')),
+          fc.integer({ min: 0, max: 128 }),
+        )
+        .map(([net, prefix]) => ({ net, prefix, family: 'ipv6' as const })),
+    );
+    fc.assert(
+      fc.property(range, fc.oneof(v4Text, v6Text), fc.boolean(), (r, address, near) => {
+        // Half the time, probe an address sharing the range's first bits, where a wrong mask would show.
+        const probe =
+          near && (r.family === 'ipv4') === !address.includes(':') ? nearby(r.net, address, r.prefix) : address;
+        const parsed = parseIp(probe)!;
+        fc.pre(parsed !== undefined && (parsed.version === 6 ? r.family === 'ipv6' : r.family === 'ipv4'));
+        const list = new BlockList();
+        list.addSubnet(r.net, r.prefix, r.family);
+        expect(cidrContains(parseCidr(`${r.net}/${r.prefix}`)!, parsed)).toBe(list.check(probe, r.family));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+/** `address` with its first `prefix - 1` bits (up to) taken from `net`: inside or just outside the range. */
+function nearby(net: string, address: string, prefix: number): string {
+  const a = parseIp(net)!;
+  const b = parseIp(address)!;
+  if (a.version !== b.version) return address;
+  const bytes = new Uint8Array(b.bytes);
+  const keep = Math.max(0, prefix - 1);
+  for (let bit = 0; bit < keep; bit++) {
+    const i = bit >> 3;
+    const m = 0x80 >> (bit & 7);
+    bytes[i] = (bytes[i]! & ~m) | (a.bytes[i]! & m);
+  }
+  return a.version === 4 ? bytes.join('.') : formatIp({ version: 6, bytes });
+}
