@@ -119,7 +119,11 @@ export async function serve(framework: Framework, options: ServeOptions): Promis
     if (options.guard) app.use(toExpress(options.guard));
     if (options.endpoints) app.use(options.endpointsPrefix ?? '/', toExpressEndpoints(options.endpoints));
     if (options.handler) app.get('/handled', toExpressHandler(options.handler));
-    app.get('/echo', (_req, res) => void res.json({ state: pick(res.locals) }));
+    app.get(
+      '/echo',
+      (req, res) =>
+        void res.json({ state: pick(res.locals), request: pick(req as unknown as Record<string, unknown>) }),
+    );
     app.get('/exempt', (_req, res) => void res.send('exempt'));
     app.get('/signal', (req, res) => {
       const signal = expressSignal(req);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '@bulwark/core/internal';
+import { durationInputSchema, parseOptions } from '@bulwark/core/internal';
 
 /** What a window has seen: calls, failures and slow calls among them. */
 export interface WindowCounts {
@@ -137,8 +137,11 @@ export function countWindow(options: CountWindowOptions): WindowFactory {
 
 /** Options for {@link timeWindow}. */
 export interface TimeWindowOptions {
-  /** Calls in the last `windowMs` count: whole seconds in ms (one bucket per second), 1,000 to 3,600,000. */
-  windowMs: number;
+  /**
+   * Calls in the last `windowMs` count: whole seconds in ms (one bucket per second), 1,000 to 3,600,000, or a time
+   * string such as `'30s'` or `'1 minute'`.
+   */
+  windowMs: number | string;
   /** No rate is judged before this many calls in the window. Default 1. */
   minimumCalls?: number;
 }
@@ -157,11 +160,13 @@ export function timeWindow(options: TimeWindowOptions): WindowFactory {
   const o = parseOptions(
     z
       .object({
-        windowMs: z
-          .number()
-          .min(1_000, { message: 'must be at least 1,000 ms (one one-second bucket)' })
-          .max(3_600_000, { message: 'must be at most 3,600,000 ms (an hour)' })
-          .multipleOf(1_000, { message: 'must be whole seconds (buckets are one second), e.g. 30_000' }),
+        windowMs: durationInputSchema.pipe(
+          z
+            .number()
+            .min(1_000, { message: 'must be at least 1,000 ms (one one-second bucket)' })
+            .max(3_600_000, { message: 'must be at most 3,600,000 ms (an hour)' })
+            .multipleOf(1_000, { message: 'must be whole seconds (buckets are one second), e.g. 30_000' }),
+        ),
         minimumCalls: z.number().int().min(1).default(1),
       })
       .strict(),

@@ -322,6 +322,8 @@ describe('circuit breaker', () => {
     expect(() => countWindow({ size: 0 })).toThrow(expect.objectContaining({ field: 'size' }));
     expect(() => timeWindow({ windowMs: 0 })).toThrow(expect.objectContaining({ field: 'windowMs' }));
     expect(() => timeWindow({ windowMs: 1_500 })).toThrow(/"windowMs": must be whole seconds/);
+    expect(() => timeWindow({ windowMs: '1.5s' })).toThrow(/"windowMs": must be whole seconds/);
+    expect(timeWindow({ windowMs: '30s' })).toMatchObject({ kind: 'time' });
     expect(() => timeWindow({ seconds: 10 } as never)).toThrow(/"seconds": unknown option/);
     expect(() => consecutive(0)).toThrow(expect.objectContaining({ field: 'n' }));
     expect(() => circuitBreaker({ treshold: 5 } as never)).toThrow(expect.objectContaining({ field: 'treshold' }));

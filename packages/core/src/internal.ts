@@ -16,6 +16,7 @@ export {
 // ---- Options ----
 export {
   clockSchema,
+  durationInputSchema,
   durationMsSchema,
   functionSchema,
   maxTimerMs,

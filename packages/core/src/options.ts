@@ -1,3 +1,4 @@
+import { parse as parseDurationText } from '@lukeed/ms';
 import { z } from 'zod';
 import { BulwarkConfigError } from './errors.js';
 import type { Clock } from './clock.js';
@@ -58,6 +59,35 @@ export const durationMsSchema = z
   .number({ message: 'expected a number of milliseconds' })
   .positive({ message: 'must be greater than 0' })
   .max(maxTimerMs, { message: `must be at most ${maxTimerMs} ms (the longest timer Node honours)` });
+
+const durationMessage = 'expected milliseconds or a time string such as "1 minute"';
+
+/**
+ * A window or penalty length: milliseconds, or a time string as @fastify/rate-limit takes (`'1 minute'`, `'10s'`,
+ * `'1.5h'`, `'2 days'`), parsed once at construction into milliseconds. Chain `.pipe()` for bounds.
+ *
+ * @example
+ * ```ts
+ * const schema = z.object({ windowMs: durationInputSchema.pipe(z.number().positive()) });
+ * parseOptions(schema, { windowMs: '1 minute' }, 'x()').windowMs; // 60000
+ * ```
+ */
+export const durationInputSchema = z.unknown().transform((value, ctx): number => {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') {
+    ctx.addIssue({ code: 'invalid_type', expected: 'number', input: value, message: durationMessage });
+    return z.NEVER;
+  }
+  const ms = parseDurationText(value);
+  if (ms === undefined || !Number.isFinite(ms)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a time: ${JSON.stringify(value)} (try "30s", "1 minute", "2 hours")`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** A name for telemetry labels: short, printable. */
 export const nameSchema = z

@@ -37,6 +37,7 @@ it('locks the public surface of @bulwark/core', async () => {
       "bulwarkChannel",
       "callFunction",
       "clockSchema",
+      "durationInputSchema",
       "durationMsSchema",
       "functionSchema",
       "isPromiseLike",

@@ -79,8 +79,9 @@ export type Outcome = NextOutcome | RespondOutcome;
 export interface Guard {
   (req: RequestView): Outcome | Promise<Outcome>;
   /**
-   * The `state` keys this guard may set. Fastify needs them declared at registration (`decorateRequest`) to keep
-   * request objects one shape; the other adapters ignore this.
+   * The `state` keys this guard may set, which become request properties: Fastify declares them at registration
+   * (`decorateRequest`, keeping request objects one shape) and sets them on `request`; Express sets them on `req`
+   * as well as `res.locals`; Koa ignores this (all state is on `ctx.state`).
    */
   readonly stateKeys?: readonly string[];
 }

@@ -7,6 +7,17 @@ import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { hasContentType, runAfter, serializeBody, setHeaders } from './response.js';
 
+declare global {
+  // Express's own way to type request properties (@types/express declares the global `Express` namespace).
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request's id, set by `requestId()` (with the default `requestPropertyName`). */
+      requestId?: string;
+    }
+  }
+}
+
 class ExpressRequestView extends NodeRequestView {
   get path(): string {
     return (this.raw as Request).path;
@@ -37,20 +48,33 @@ function writeReply(res: Response, reply: Reply): void {
   res.end(payload);
 }
 
-function apply(outcome: Outcome, res: Response, next: NextFunction): void {
+function apply(
+  outcome: Outcome,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  requestKeys: readonly string[] | undefined,
+): void {
   if (outcome.kind === 'respond') {
     writeReply(res, outcome);
     return;
   }
   setHeaders(res, outcome.headers);
   const state = outcome.state;
-  if (state !== undefined) for (const key in state) res.locals[key] = state[key];
+  if (state !== undefined) {
+    for (const key in state) {
+      res.locals[key] = state[key];
+      // The guard's declared properties are also on `req`, as Fastify decorates `request` with them.
+      if (requestKeys?.includes(key) === true) (req as unknown as Record<string, unknown>)[key] = state[key];
+    }
+  }
   if (outcome.after !== undefined) runAfter(res, outcome.after);
   next();
 }
 
 /**
- * Mounts a neutral {@link Guard} as Express (4 or 5) middleware. State goes to `res.locals`; errors (thrown or
+ * Mounts a neutral {@link Guard} as Express (4 or 5) middleware. State goes to `res.locals` (and the guard's
+ * `stateKeys` to `req` too, where Fastify users find them on `request`); errors (thrown or
  * rejected) go to `next(err)`, so Express's error handlers see them. A synchronous guard costs no promise.
  *
  * @example
@@ -60,6 +84,7 @@ function apply(outcome: Outcome, res: Response, next: NextFunction): void {
  * ```
  */
 export function toExpress(guard: Guard): RequestHandler {
+  const requestKeys = guard.stateKeys?.length ? guard.stateKeys : undefined;
   return (req, res, next) => {
     let outcome: Outcome | Promise<Outcome>;
     try {
@@ -68,8 +93,8 @@ export function toExpress(guard: Guard): RequestHandler {
       next(error);
       return;
     }
-    if (isThenable(outcome)) outcome.then((o) => apply(o, res, next)).catch(next);
-    else apply(outcome, res, next);
+    if (isThenable(outcome)) outcome.then((o) => apply(o, req, res, next, requestKeys)).catch(next);
+    else apply(outcome, req, res, next, requestKeys);
   };
 }
 
@@ -123,7 +148,7 @@ export function toExpressEndpoints(endpoints: readonly Endpoint[]): RequestHandl
  * ```ts
  * import { requestId } from '@bulwark/http/express';
  * app.use(requestId());
- * app.get('/', (req, res) => res.json({ id: res.locals.requestId }));
+ * app.get('/', (req, res) => res.json({ id: req.requestId }));
  * ```
  */
 export function requestId(options?: RequestIdOptions): RequestHandler {

@@ -54,7 +54,7 @@ export interface FastifyAdapterOptions {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The request id set by `requestId()` (with the default `stateKey`). */
+    /** The request id set by `requestId()` (with the default `requestPropertyName`). */
     requestId: string;
   }
   interface FastifyContextConfig {

@@ -13,8 +13,11 @@ export interface RequestIdOptions {
   maxLength?: number;
   /** Makes a new id. Default `crypto.randomUUID`. */
   generate?: () => string;
-  /** Where handlers find the id (Express `res.locals`, Fastify `request`, Koa `ctx.state`). Default `'requestId'`. */
-  stateKey?: string;
+  /**
+   * Request property holding the id: `req.requestId` on Express (and `res.locals`), `request.requestId` on Fastify,
+   * `ctx.state.requestId` on Koa. Default `'requestId'`.
+   */
+  requestPropertyName?: string;
 }
 
 const optionsSchema = z
@@ -25,8 +28,8 @@ const optionsSchema = z
       .default('x-request-id'),
     trustIncoming: z.boolean().default(true),
     maxLength: z.number().int().min(1).max(1024).default(128),
-    generate: functionSchema().optional(),
-    stateKey: z.string().min(1).default('requestId'),
+    generate: functionSchema<() => string>().default(() => randomUUID),
+    requestPropertyName: z.string().min(1).default('requestId'),
   })
   .strict();
 
@@ -69,12 +72,11 @@ function isSafeId(id: string, maxLength: number): boolean {
 export function requestIdGuard(options: RequestIdOptions = {}): Guard {
   const o = parseOptions(optionsSchema, options, 'requestId()');
   const header = o.header.toLowerCase();
-  const generate = options.generate ?? randomUUID;
-  const { maxLength, trustIncoming, stateKey } = o;
+  const { maxLength, trustIncoming, generate, requestPropertyName: property } = o;
   const guard = (req: Parameters<Guard>[0]): NextOutcome => {
     const incoming = trustIncoming ? req.header(header) : undefined;
     const id = incoming !== undefined && isSafeId(incoming, maxLength) ? incoming : generate();
-    return { kind: 'next', headers: { [header]: id }, state: { [stateKey]: id } };
+    return { kind: 'next', headers: { [header]: id }, state: { [property]: id } };
   };
-  return Object.assign(guard, { stateKeys: [stateKey] as const });
+  return Object.assign(guard, { stateKeys: [property] as const });
 }

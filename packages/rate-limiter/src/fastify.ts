@@ -6,7 +6,7 @@ import type { StoreMode } from './store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The decision for this request (with the default `stateKey`); `null` where no limit applied. */
+    /** The decision for this request (with the default `requestPropertyName`); `null` where no limit applied. */
     rateLimit: Decision | null;
   }
   interface FastifyContextConfig {
@@ -50,13 +50,13 @@ export const rateLimitRoutes = (
   defaults: Omit<RateLimitOptions, 'limiter' | 'limiters'> & { hook?: FastifyGuardHook } = {},
 ): FastifyPluginCallback => {
   const { hook, ...base } = defaults;
-  const stateKey = base.stateKey ?? 'rateLimit';
+  const property = base.requestPropertyName ?? 'rateLimit';
   return toFastifyRoutes(
     (route) => {
       const own = route.config?.rateLimit;
       if (own === undefined || own === false) return undefined;
       return rateLimitGuard({ ...base, ...own });
     },
-    { name: '@bulwark/rate-limiter:routes', hook, state: stateKey === false ? [] : [stateKey] },
+    { name: '@bulwark/rate-limiter:routes', hook, state: property === false ? [] : [property] },
   );
 };

@@ -6,13 +6,17 @@ import type { LimitRule } from './algorithms.js';
  * Which rate-limit headers to send:
  * - `'draft-10'` (default): `RateLimit-Policy: "name";q=100;w=60` and `RateLimit: "name";r=42;t=17`
  *   (draft-ietf-httpapi-ratelimit-headers-10, Structured Field Lists, one item per limit);
+ * - `'draft-8'`: the same fields as draft-10 (drafts 8 to 10 share the `q`, `w`, `r` and `t` parameters; the
+ *   optional partition key `pk` is not sent, since it would publish a hash of the client's key);
+ * - `'draft-7'`: `RateLimit: limit=100, remaining=42, reset=17` (one dictionary, the binding limit's numbers) and
+ *   `RateLimit-Policy: 100;w=60, 1000;w=3600`, as express-rate-limit's `draft-7`;
  * - `'draft-6'`: `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (delay-seconds) and
  *   `RateLimit-Policy: 100;w=60`;
  * - `'legacy'`: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (delay-seconds, not an epoch
  *   time, so client clock skew does not matter);
  * - `false`: none (a 429 still carries `Retry-After`).
  */
-export type RateLimitHeaders = 'draft-10' | 'draft-6' | 'legacy' | false;
+export type RateLimitHeaders = 'draft-10' | 'draft-8' | 'draft-7' | 'draft-6' | 'legacy' | false;
 
 /** `w` is whole seconds in the draft: sent only when the window is one. */
 function windowParam(windowMs: number): string {
@@ -52,14 +56,21 @@ export function headerWriter(
   rules: readonly LimitRule[],
 ): ((d: Decision) => Record<string, string | number>) | undefined {
   if (kind === false) return undefined;
-  if (kind === 'draft-10') {
+  if (kind === 'draft-10' || kind === 'draft-8') {
     const policy = rules.map((r) => `"${r.name}";q=${r.limit}${windowParam(r.windowMs)}`).join(', ');
     // A limiter's decisions come in the order of its rules.
     const prefixes = rules.map((r) => `"${r.name}";r=`);
     return (d) => ({ 'ratelimit-policy': policy, ratelimit: draft10Field(prefixes, d) });
   }
+  const quotaPolicy = rules.map((r) => `${r.limit}${windowParam(r.windowMs)}`).join(', ');
+  if (kind === 'draft-7') {
+    return (d) => ({
+      ratelimit: `limit=${d.limit}, remaining=${d.remaining}, reset=${resetSeconds(d) ?? retryAfterSeconds(d.windowMs)}`,
+      'ratelimit-policy': quotaPolicy,
+    });
+  }
   if (kind === 'draft-6') {
-    const policy = rules.map((r) => `${r.limit}${windowParam(r.windowMs)}`).join(', ');
+    const policy = quotaPolicy;
     return (d) => ({
       'ratelimit-limit': d.limit,
       'ratelimit-remaining': d.remaining,

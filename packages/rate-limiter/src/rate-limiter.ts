@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { systemClock, type Clock, type Unsubscribe } from '@bulwark/core';
-import { bulwarkChannel, clockSchema, Emitter, parseOptions } from '@bulwark/core/internal';
+import { bulwarkChannel, clockSchema, durationInputSchema, Emitter, parseOptions } from '@bulwark/core/internal';
 import { algorithms, type Algorithm, type LimitRule } from './algorithms.js';
 import type { Decision } from './decision.js';
 import { memoryStore } from './memory-store.js';
@@ -12,15 +12,15 @@ export interface RateLimiterOptions<M extends StoreMode = 'sync'> {
   algorithm?: Algorithm;
   /** Requests (cost units) admitted per window. */
   limit: number;
-  /** The window, in ms. */
-  windowMs: number;
+  /** The window: milliseconds, or a time string such as `'1 minute'`, `'10s'`, `'2 hours'`. */
+  windowMs: number | string;
   /** `gcra` / `token-bucket` only: most requests admitted at once. Default `limit`. */
   burst?: number;
   /**
    * Penalty: once a key is refused, refuse it for this long whatever its quota says (clients that keep sending
-   * after a 429). Default 0 (none).
+   * after a 429). Milliseconds or a time string (`'15 minutes'`). Default 0 (none).
    */
-  blockMs?: number;
+  blockMs?: number | string;
   /** Policy name for headers, telemetry and the store key. Default `<limit>-in-<window>`, e.g. `100-in-60s`. */
   name?: string;
   /** Default: a new {@link memoryStore} (synchronous answers). */
@@ -77,12 +77,11 @@ const optionsSchema = z
   .object({
     algorithm: z.enum(['gcra', 'token-bucket', 'sliding-window', 'fixed-window']).default('gcra'),
     limit: z.number().int({ message: 'expected a whole number of requests' }).min(1).max(1e9),
-    windowMs: z
-      .number({ message: 'expected a number of milliseconds' })
-      .positive({ message: 'must be greater than 0' })
-      .max(1e12, { message: 'must be at most 1e12 ms' }),
+    windowMs: durationInputSchema.pipe(
+      z.number().positive({ message: 'must be greater than 0' }).max(1e12, { message: 'must be at most 1e12 ms' }),
+    ),
     burst: z.number().int({ message: 'expected a whole number of requests' }).min(1).max(1e9).optional(),
-    blockMs: z.number().min(0).max(1e12).default(0),
+    blockMs: durationInputSchema.pipe(z.number().min(0).max(1e12)).default(0),
     name: limitNameSchema.optional(),
     store: z
       .custom<RateLimitStore>(

@@ -102,7 +102,7 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
     },
   );
 
-  it('stateKey names where the decision goes, or turns it off', () => {
+  it('requestPropertyName names where the decision goes, or turns it off', () => {
     const view = {
       method: 'GET',
       path: '/',
@@ -113,8 +113,8 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
       raw: {},
       route: undefined,
     };
-    const stateOf = (stateKey?: string | false) => {
-      const guard = rateLimitGuard({ limiter: rateLimiter({ limit: 5, windowMs: 60_000 }), stateKey });
+    const stateOf = (requestPropertyName?: string | false) => {
+      const guard = rateLimitGuard({ limiter: rateLimiter({ limit: 5, windowMs: 60_000 }), requestPropertyName });
       const outcome = guard(view) as Outcome;
       return { keys: guard.stateKeys, state: outcome.kind === 'next' ? outcome.state : 'refused' };
     };
@@ -157,20 +157,152 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
   it.each([
     ['draft-6', { 'ratelimit-limit': '1', 'ratelimit-remaining': '0', 'ratelimit-policy': '1;w=60' }],
     ['legacy', { 'x-ratelimit-limit': '1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '60' }],
+    ['draft-7', { ratelimit: 'limit=1, remaining=0, reset=60', 'ratelimit-policy': '1;w=60' }],
+    ['draft-8', { ratelimit: '"1-in-60s";r=0;t=60', 'ratelimit-policy': '"1-in-60s";q=1;w=60' }],
   ] as const)('headers: %s', async (kind, expected) => {
     const s = await start('koa3', { limiter: rateLimiter({ limit: 1, windowMs: 60_000 }), headers: kind });
     const res = await fetch(`${s.url}/echo`);
     for (const [name, value] of Object.entries(expected)) expect(res.headers.get(name)).toBe(value);
-    expect(res.headers.get('ratelimit')).toBeNull();
+    if (!('ratelimit' in expected)) expect(res.headers.get('ratelimit')).toBeNull();
   });
 
-  it('headers: false sends none, but a 429 still has Retry-After; onLimited replaces the reply; skip and keyBy', async () => {
+  it('draft-7 with several limits: one policy per limit, the binding limit in the dictionary', async () => {
+    const store = memoryStore();
+    const limiters = [
+      rateLimiter({ name: 'burst', algorithm: 'fixed-window', limit: 2, windowMs: 1_000, store }),
+      rateLimiter({ name: 'hourly', algorithm: 'fixed-window', limit: 100, windowMs: '1 hour', store }),
+    ];
+    const s = await start('express5', { limiters, headers: 'draft-7' });
+    const res = await fetch(`${s.url}/echo`);
+    expect(res.headers.get('ratelimit-policy')).toBe('2;w=1, 100;w=3600');
+    expect(res.headers.get('ratelimit')).toBe('limit=2, remaining=1, reset=1');
+  });
+
+  it('statusCode and message (text, JSON or a function) replace the 429 problem; a failing store keeps its 503', async () => {
+    const limiter = () => rateLimiter({ limit: 1, windowMs: 60_000 });
+    const refusal = async (options: Partial<RateLimitOptions>) => {
+      const s = await start('koa3', { limiter: limiter(), ...options });
+      await fetch(`${s.url}/echo`);
+      const res = await fetch(`${s.url}/echo`);
+      await s.close();
+      server = undefined;
+      return {
+        status: res.status,
+        type: res.headers.get('content-type'),
+        body: await res.text(),
+        retry: res.headers.get('retry-after'),
+      };
+    };
+    expect(await refusal({ message: 'Too many requests, please try again later.' })).toEqual({
+      status: 429,
+      type: 'text/plain; charset=utf-8',
+      body: 'Too many requests, please try again later.',
+      retry: '60',
+    });
+    expect(await refusal({ statusCode: 503, message: { error: 'busy' } })).toMatchObject({
+      status: 503,
+      type: expect.stringMatching(/^application\/json/),
+      body: '{"error":"busy"}',
+    });
+    expect(await refusal({ message: (req, d) => ({ path: req.path, policy: d.policy }) })).toMatchObject({
+      body: '{"path":"/echo","policy":"1-in-60s"}',
+    });
+    expect(await refusal({ statusCode: 420 })).toMatchObject({
+      status: 420,
+      body: expect.stringContaining('"status":420'),
+    });
+
+    const failing = { evalsha: () => Promise.reject(new Error('down')), eval: () => Promise.reject(new Error('down')) };
+    const store = redisStore({ client: failing, onError: 'closed' });
+    const s = await start('koa3', { limiter: rateLimiter({ limit: 5, windowMs: 1_000, store }), message: 'slow down' });
+    const res = await fetch(`${s.url}/echo`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it("errorResponseBuilder gets @fastify/rate-limit's context", async () => {
+    const contexts: unknown[] = [];
+    const s = await start('fastify5', {
+      limiter: rateLimiter({ limit: 1, windowMs: 60_000, clock: manualClock() }),
+      statusCode: 429,
+      errorResponseBuilder: (_req, context) => {
+        contexts.push(context);
+        return { code: 429, error: 'Too Many Requests', message: `Rate limit exceeded, retry in ${context.after}` };
+      },
+    });
+    await fetch(`${s.url}/echo`);
+    const res = await fetch(`${s.url}/echo`);
+    expect(res.status).toBe(429);
+    expect(await res.json()).toEqual({
+      code: 429,
+      error: 'Too Many Requests',
+      message: 'Rate limit exceeded, retry in 60 seconds',
+    });
+    expect(contexts).toEqual([expect.objectContaining({ statusCode: 429, max: 1, ttl: 60_000, after: '60 seconds' })]);
+  });
+
+  it('allowList: addresses and CIDR ranges of the resolved client, or a function of the request and key', async () => {
+    const s = await start('express5', {
+      limiter: rateLimiter({ limit: 1, windowMs: 60_000 }),
+      clientIp: { trustProxy: ['loopback'] },
+      allowList: ['10.0.0.0/8', '2001:db8::1'],
+    });
+    const as = (ip: string) => fetch(`${s.url}/echo`, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
+    expect([await as('10.1.2.3'), await as('10.1.2.3'), await as('10.9.9.9')]).toEqual([200, 200, 200]);
+    expect([await as('2001:db8::1'), await as('2001:db8::1')]).toEqual([200, 200]);
+    expect([await as('192.0.2.1'), await as('192.0.2.1')]).toEqual([200, 429]);
+    await s.close();
+
+    const keys: string[] = [];
+    const t = await start('koa3', {
+      limiter: rateLimiter({ limit: 1, windowMs: 60_000 }),
+      keyBy: (req) => req.header('x-user'),
+      allowList: (_req, key) => {
+        keys.push(key);
+        return key === 'admin';
+      },
+    });
+    const user = (name: string) => fetch(`${t.url}/echo`, { headers: { 'x-user': name } }).then((r) => r.status);
+    expect([await user('admin'), await user('admin'), await user('bob'), await user('bob')]).toEqual([
+      200, 200, 200, 429,
+    ]);
+    expect(keys).toEqual(['admin', 'admin', 'bob', 'bob']);
+  });
+
+  it('onExceeding sees every admitted request and onExceeded every refused one, before handler', async () => {
+    const seen: string[] = [];
+    const s = await start('express4', {
+      limiter: rateLimiter({ limit: 2, windowMs: 60_000, clock: manualClock() }),
+      onExceeding: (req, d) => seen.push(`ok ${req.path} ${d.remaining}`),
+      onExceeded: (req, d) => seen.push(`refused ${req.path} ${d.retryAfterMs}`),
+      handler: () => {
+        seen.push('handler');
+      },
+    });
+    for (let i = 0; i < 3; i++) await fetch(`${s.url}/echo`);
+    expect(seen).toEqual(['ok /echo 1', 'ok /echo 0', 'refused /echo 30000', 'handler']);
+  });
+
+  it.each(['express5', 'express4'] as const)(
+    '%s: the decision is req.rateLimit as well as res.locals.rateLimit',
+    async (framework) => {
+      const s = await start(framework, { limiter: rateLimiter({ limit: 5, windowMs: 60_000 }) });
+      const body = (await (await fetch(`${s.url}/echo`)).json()) as {
+        state: { rateLimit: unknown };
+        request: { rateLimit: unknown };
+      };
+      expect(body.request.rateLimit).toMatchObject({ allowed: true, remaining: 4 });
+      expect(body.state.rateLimit).toEqual(body.request.rateLimit);
+    },
+  );
+
+  it('headers: false sends none, but a 429 still has Retry-After; handler replaces the reply; skip and keyBy', async () => {
     const s = await start('express5', {
       limiter: rateLimiter({ limit: 1, windowMs: 10_000, clock: manualClock() }),
       headers: false,
       keyBy: (req) => req.header('x-api-key'),
       skip: (req) => req.header('x-internal') === 'yes',
-      onLimited: (_req, d) => ({ status: 429, body: { slowDown: d.retryAfterMs } }),
+      handler: (_req, d) => ({ status: 429, body: { slowDown: d.retryAfterMs } }),
     });
     const call = (headers: Record<string, string>) => fetch(`${s.url}/echo`, { headers });
     expect((await call({ 'x-api-key': 'a' })).headers.get('ratelimit')).toBeNull();
@@ -203,6 +335,16 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
     expect(() =>
       rateLimitGuard({ limiter: rateLimiter({ limit: 1, windowMs: 1 }), headers: 'draft-99' as never }),
     ).toThrow(/headers/);
+    const limiter = rateLimiter({ limit: 1, windowMs: '1 minute' });
+    expect(() => rateLimitGuard({ limiter, allowList: ['10.0.0.0/33'] })).toThrow(
+      expect.objectContaining({ field: 'allowList.0', message: expect.stringContaining('10.0.0.0/33') }),
+    );
+    expect(() => rateLimitGuard({ limiter, message: 'x', errorResponseBuilder: () => ({}) })).toThrow(
+      expect.objectContaining({ field: 'errorResponseBuilder' }),
+    );
+    expect(() => rateLimitGuard({ limiter, statusCode: 200 })).toThrow(
+      expect.objectContaining({ field: 'statusCode' }),
+    );
   });
 });
 
@@ -226,9 +368,9 @@ describe.each(frameworks)('rateLimit from the adapter subpaths: %s', (framework)
           cost: (req) => (req.path === '/created' ? 2 : 1),
           skip: (req) => req.path === '/exempt',
           headers: 'draft-6',
-          onLimited: (_req, d) => ({ status: 429, body: { limited: d.policy } }),
+          handler: (_req, d) => ({ status: 429, body: { limited: d.policy } }),
           countIf: (status) => status < 500,
-          stateKey: 'quota',
+          requestPropertyName: 'quota',
           hook: 'preHandler',
         }),
       ],

@@ -126,6 +126,16 @@ describe('rateLimiter', () => {
     expect((error as { issues: { field: string }[] }).issues.map((i) => i.field)).toContain(field);
   });
 
+  it("takes windows and penalties as time strings, as @fastify/rate-limit's timeWindow does", () => {
+    const limiter = rateLimiter({ limit: 100, windowMs: '1 minute', blockMs: '15 minutes' });
+    expect(limiter.rule).toMatchObject({ windowMs: 60_000, blockMs: 900_000, name: '100-in-60s' });
+    expect(rateLimiter({ limit: 1, windowMs: '1.5h' }).rule.windowMs).toBe(5_400_000);
+    expect(() => rateLimiter({ limit: 1, windowMs: 'a fortnight' })).toThrow(
+      expect.objectContaining({ field: 'windowMs', message: expect.stringContaining('not a time: "a fortnight"') }),
+    );
+    expect(() => rateLimiter({ limit: 1, windowMs: '-1s' })).toThrow(expect.objectContaining({ field: 'windowMs' }));
+  });
+
   it('gcra and token-bucket accept one unit per 10 µs at most; the window algorithms count any rate', () => {
     const clock = manualClock();
     const fastest = rateLimiter({ limit: 100, windowMs: 1, clock });
