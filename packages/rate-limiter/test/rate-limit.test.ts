@@ -392,6 +392,34 @@ describe.each(frameworks)('rateLimit from the adapter subpaths: %s', (framework)
     expect((await as('a', '/exempt')).status).toBe(200); // skipped
   });
 
+  it("takes the anchors' options: allowList, statusCode, message, onExceeding/onExceeded, draft-7, a time string", async () => {
+    const seen: string[] = [];
+    const s = await serve(framework, {
+      mounts: [
+        rateLimitMount({
+          limiter: rateLimiter({ limit: 1, windowMs: '1 minute', clock: manualClock() }),
+          clientIp: { trustProxy: ['loopback'] },
+          allowList: ['10.0.0.0/8'],
+          statusCode: 503,
+          message: { error: 'slow down' },
+          headers: 'draft-7',
+          onExceeding: (_req, d) => seen.push(`ok ${d.remaining}`),
+          onExceeded: (_req, d) => seen.push(`refused ${d.retryAfterMs}`),
+        }),
+      ],
+    });
+    server = s;
+    const as = (ip: string) => fetch(`${s.url}/echo`, { headers: { 'x-forwarded-for': ip } });
+    const ok = await as('192.0.2.1');
+    expect(ok.headers.get('ratelimit')).toBe('limit=1, remaining=0, reset=60');
+    const refused = await as('192.0.2.1');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(await refused.json()).toEqual({ error: 'slow down' });
+    expect([(await as('10.1.1.1')).status, (await as('10.1.1.1')).status]).toEqual([200, 200]);
+    expect(seen).toEqual(['ok 0', 'refused 60000']);
+  });
+
   it("clientIp: 'framework' keys by the address the framework resolves under its own proxy trust", async () => {
     for (const trustProxy of [true, false]) {
       const s = await serve(framework, {
