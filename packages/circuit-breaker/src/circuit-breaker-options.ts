@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { systemClock, type Clock } from '@bulwark/core';
+import { systemClock, type Clock, type OutcomeClass } from '@bulwark/core';
 import {
   clockSchema,
   functionSchema,
@@ -9,9 +9,6 @@ import {
   type CallOutcome,
 } from '@bulwark/core/internal';
 import { countWindow, type WindowFactory } from './windows.js';
-
-/** How an outcome counts. `ignore`d outcomes count neither way (and give back a half-open trial slot). */
-export type OutcomeClass = 'success' | 'failure' | 'ignore';
 
 /** Open duration: fixed ms, a function of how many times in a row the circuit opened, or a retry `Backoff`. */
 export type OpenDuration =
@@ -43,6 +40,11 @@ export interface CircuitBreakerOptions {
    * resilience rejections (bulkhead full, rate limited, another circuit open), which are ignored.
    */
   isFailure?: FailureClassifier;
+  /**
+   * Count outcomes and refusals and keep a latency histogram (bounded: 2 KB), read with `stats()`. Default `false`:
+   * timing every call costs two clock reads, which a breaker without a time window or slow calls never pays.
+   */
+  stats?: boolean;
   /** State saved by `toJSON()`, e.g. across serverless cold starts. */
   initialState?: CircuitBreakerSnapshot;
   clock?: Clock;
@@ -60,7 +62,10 @@ export interface CircuitBreakerSnapshot {
   readonly savedAt: number;
 }
 
-/** Classifies an outcome for the breaker; `true` means failure, `false` success. */
+/**
+ * Classifies an outcome for the breaker; `true` means failure, `false` success. `handleType()`, `handleWhen()` and
+ * `handleResult()` from `@bulwark/core` build one.
+ */
 export type FailureClassifier = (outcome: CallOutcome<unknown>) => OutcomeClass | boolean;
 
 // Every rate in Bulwark is a fraction (a retry budget's ratio, a heap check's warnRatio). A percent (50) is refused
@@ -120,6 +125,7 @@ export const circuitBreakerOptionsSchema = z
         savedAt: z.number(),
       })
       .optional(),
+    stats: z.boolean().default(false),
     clock: clockSchema.default(() => systemClock),
     name: nameSchema.optional(),
   })

@@ -1,4 +1,11 @@
-import { isBulwarkError, type Clock, type EventSource, type ExecuteContext, type PolicyFn } from '@bulwark/core';
+import {
+  isBulwarkError,
+  type Clock,
+  type OutcomeClass,
+  type EventSource,
+  type ExecuteContext,
+  type PolicyFn,
+} from '@bulwark/core';
 import {
   BasePolicy,
   bulwarkChannel,
@@ -16,8 +23,8 @@ import {
   type CircuitBreakerOptions,
   type CircuitBreakerSnapshot,
   type FailureClassifier,
-  type OutcomeClass,
 } from './circuit-breaker-options.js';
+import { StatsRecorder, type CircuitBreakerStats } from './circuit-breaker-stats.js';
 import { BrokenCircuitError } from './errors.js';
 import type { Thresholds, Window } from './windows.js';
 
@@ -52,6 +59,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
   readonly #window: Window;
   /** Recording needs the time: a time window, or slow-call tracking. Otherwise a closed circuit never reads it. */
   readonly #timed: boolean;
+  readonly #stats: StatsRecorder | undefined;
   readonly #thresholds: Thresholds;
   readonly #slowMs: number;
   readonly #openDuration: (opens: number, previous: number) => number;
@@ -104,7 +112,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
       slowCallRateBp: Math.round(o.slowCallRateThreshold * 10_000),
     };
     this.#slowMs = o.slowCallDurationMs;
-    this.#timed = o.window.needsTime === true || this.#slowMs !== Infinity;
+    this.#stats = o.stats ? new StatsRecorder() : undefined;
+    this.#timed = o.window.needsTime === true || this.#slowMs !== Infinity || o.stats;
     this.#openDuration = o.openMs;
     this.#permitted = o.halfOpen.permittedCalls;
     this.#successThreshold = o.halfOpen.successThreshold;
@@ -206,6 +215,8 @@ export class CircuitBreakerPolicy extends BasePolicy {
 
   /** Records a finished call admitted under `generation`. */
   #record(generation: number, cls: OutcomeClass, started: number): void {
+    const now = this.#timed ? this.#clock.now() : 0;
+    this.#stats?.record(cls, now - started);
     if (generation !== this.#generation) return; // admitted under an earlier state: never drives a transition
     const state = this.#state;
     if (state === 'disabled' || state === 'isolated' || state === 'open') return;
@@ -218,7 +229,6 @@ export class CircuitBreakerPolicy extends BasePolicy {
       return;
     }
     if (cls === 'ignore') return;
-    const now = this.#timed ? this.#clock.now() : 0;
     const slow = this.#slowMs !== Infinity && now - started >= this.#slowMs;
     this.#window.record(cls === 'failure', slow, now);
     if ((cls === 'failure' || slow) && this.#window.shouldOpen(now, this.#thresholds)) this.#toOpen(this.#clock.now());
@@ -269,7 +279,10 @@ export class CircuitBreakerPolicy extends BasePolicy {
     } else {
       now = this.#clock.now();
       generation = this.#admit(now);
-      if (generation === -1) throw this.#refusal(now);
+      if (generation === -1) {
+        this.#stats?.rejected();
+        throw this.#refusal(now);
+      }
       if (this.#state === 'disabled') return next(fn, ctx);
     }
     let result: T | PromiseLike<T>;
@@ -325,7 +338,10 @@ export class CircuitBreakerPolicy extends BasePolicy {
   tryAcquire(): CircuitPermit | undefined {
     const now = this.#clock.now();
     const generation = this.#admit(now);
-    if (generation === -1) return undefined;
+    if (generation === -1) {
+      this.#stats?.rejected();
+      return undefined;
+    }
     let reported = false;
     const report = (outcome: CallOutcome<unknown> | 'ignore') => {
       if (reported) return;
@@ -384,6 +400,31 @@ export class CircuitBreakerPolicy extends BasePolicy {
     this.#isolations = 0;
     this.#disables = 0;
     this.#toClosed();
+  }
+
+  /**
+   * Outcomes, refusals and call latencies (mean, max, p50–p99.9) since the breaker was created or since
+   * {@link resetStats}, for a breaker created with `stats: true`.
+   *
+   * @throws TypeError when the breaker was created without `stats: true`.
+   *
+   * @example
+   * ```ts
+   * const breaker = circuitBreaker({ stats: true });
+   * const { failures, rejections, latencyMs } = breaker.stats();
+   * log.info({ failures, rejections, p99: latencyMs.p99 }, 'payments breaker');
+   * ```
+   */
+  stats(): CircuitBreakerStats {
+    if (this.#stats === undefined) {
+      throw new TypeError('circuit breaker stats are off: create it with circuitBreaker({ stats: true })');
+    }
+    return this.#stats.snapshot();
+  }
+
+  /** Starts {@link stats} afresh (a no-op without `stats: true`). */
+  resetStats(): void {
+    this.#stats?.reset();
   }
 
   /**

@@ -11,8 +11,11 @@ export type {
   CircuitBreakerSnapshot,
   FailureClassifier,
   OpenDuration,
-  OutcomeClass,
 } from './circuit-breaker-options.js';
+/** How an outcome counts (from `@bulwark/core`, where the `handle…` builders live). */
+export type { OutcomeClass } from '@bulwark/core';
+
+export type { CircuitBreakerStats, LatencyStats } from './circuit-breaker-stats.js';
 
 // ---- Windows ----
 export {

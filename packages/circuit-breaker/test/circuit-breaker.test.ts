@@ -1,6 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it, vi } from 'vitest';
-import { compose, type Clock } from '@bulwark/core';
+import { compose, handleType, type Clock } from '@bulwark/core';
 import { VirtualClock } from '@bulwark/core/testing';
 import { bulkhead } from '@bulwark/bulkhead';
 import { retry, constant } from '@bulwark/retry';
@@ -239,6 +239,20 @@ describe('circuit breaker', () => {
     await breaker.execute(() => Promise.reject(new Error('404'))).catch(() => {});
     expect(breaker.state).toBe('closed');
     await breaker.execute(async () => 500);
+    expect(breaker.state).toBe('open');
+  });
+
+  it("isFailure from cockatiel's builders: handled errors and results count, other errors pass uncounted", async () => {
+    class UpstreamError extends Error {}
+    const breaker = circuitBreaker({
+      window: consecutive(2),
+      isFailure: handleType(UpstreamError).orResult<number>((status) => status >= 500),
+    });
+    await breaker.execute(() => Promise.reject(new UpstreamError('down'))).catch(() => {});
+    // A bug in our own code (TypeError) says nothing about the upstream: ignored, so the streak is not broken.
+    await breaker.execute(() => Promise.reject(new TypeError('bug'))).catch(() => {});
+    expect(breaker.state).toBe('closed');
+    await breaker.execute(async () => 503);
     expect(breaker.state).toBe('open');
   });
 

@@ -2,7 +2,8 @@
 // protocol, option schemas, emitters, timer queues) live at `@bulwark/core/internal`.
 
 // ---- Policy kernel ----
-export type { ExecuteContext, Policy, PolicyFn } from './policy.js';
+export type { CallOutcome, ExecuteContext, Policy, PolicyFn } from './policy.js';
+export { handleAll, handleResult, handleType, handleWhen, type FailureFilter, type OutcomeClass } from './handle.js';
 export { compose, ComposedPolicy } from './compose.js';
 export { callOutcomeOf, type PolicyCallEvent, type PolicyCallOutcome } from './policy-call.js';
 export { noop, NoopPolicy } from './noop.js';

@@ -91,4 +91,18 @@ export abstract class BasePolicy<Extra = never> implements Policy<Extra> {
     // The function's own native promise goes back as is: no extra promise for pass-through stacks.
     return result instanceof Promise ? (result as Promise<T | Extra>) : Promise.resolve(result);
   }
+
+  /**
+   * `f` wrapped in this policy: each call of the result runs `f(...args)` through {@link execute}. `f` does not see
+   * the policy's signal; use `execute` when it should.
+   *
+   * @example
+   * ```ts
+   * const getUser = breaker.fn((id: string) => db.users.find(id));
+   * const user = await getUser('42');
+   * ```
+   */
+  fn<A extends unknown[], T>(f: (...args: A) => T | PromiseLike<T>): (...args: A) => Promise<T | Extra> {
+    return (...args) => this.execute(() => f(...args));
+  }
 }

@@ -6,6 +6,7 @@ import {
   type BulwarkError,
   type Clock,
   type ExecuteContext,
+  type OutcomeClass,
   type PolicyFn,
 } from '@bulwark/core';
 import {
@@ -29,8 +30,11 @@ import { retryAfterHint } from './retry-after.js';
 import type { RetryBudget } from './retry-budget.js';
 import { sleep } from './sleep.js';
 
-/** Decides whether an outcome is retried. `attempt` is the attempt that produced it (1 = the first call). */
-export type RetryPredicate = (outcome: CallOutcome<unknown>, attempt: number) => boolean;
+/**
+ * Decides whether an outcome is retried: `true` or `'failure'` retries it. `attempt` is the attempt that produced it
+ * (1 = the first call). `handleType()`, `handleWhen()` and `handleResult()` from `@bulwark/core` build one.
+ */
+export type RetryPredicate = (outcome: CallOutcome<unknown>, attempt: number) => boolean | OutcomeClass;
 
 /** Options for {@link retry}. */
 export interface RetryOptions {
@@ -168,7 +172,10 @@ export class RetryPolicy extends BasePolicy {
   }
 
   #shouldRetry(outcome: CallOutcome<unknown>, attempt: number, ctx: ExecuteContext): boolean {
-    if (this.#retryOn !== undefined) return this.#retryOn(outcome, attempt);
+    if (this.#retryOn !== undefined) {
+      const retry = this.#retryOn(outcome, attempt);
+      return retry === true || retry === 'failure';
+    }
     return outcome.kind === 'error' && !(ctx.signal.aborted && outcome.error === ctx.signal.reason);
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { BulwarkError, compose, timeout, type ExecuteContext } from '@bulwark/core';
+import { BulwarkError, compose, handleResult, timeout, type ExecuteContext } from '@bulwark/core';
 import { neverAbortedSignal } from '@bulwark/core/internal';
 import { VirtualClock } from '@bulwark/core/testing';
 import { constant, exponential, parseRetryAfter, retry, retryAfterFromResponse } from '@bulwark/retry';
@@ -115,6 +115,36 @@ describe('retry', () => {
       policy.execute(async () => responses.shift()!),
     );
     expect((r.value as Response).status).toBe(200);
+  });
+
+  it("retryOn from cockatiel's builders: handled errors and results are retried, others surface at once", async () => {
+    const clock = new VirtualClock();
+    const policy = retry({
+      backoff: constant(5),
+      clock,
+      maxAttempts: 5,
+      retryOn: handleResult<Response>((r) => r.status === 503).orWhen((e) => (e as Error).message === 'ECONNRESET'),
+    });
+    const outcomes: (() => Promise<Response>)[] = [
+      () => Promise.resolve(new Response('busy', { status: 503 })),
+      () => Promise.reject(new Error('ECONNRESET')),
+      () => Promise.resolve(new Response('ok', { status: 200 })),
+    ];
+    const ok = await settled(
+      clock,
+      policy.execute(() => outcomes.shift()!()),
+    );
+    expect((ok.value as Response).status).toBe(200);
+    let calls = 0;
+    const bug = await settled(
+      clock,
+      policy.execute(() => {
+        calls++;
+        return Promise.reject(new TypeError('bug'));
+      }),
+    );
+    expect(bug.error).toBeInstanceOf(TypeError);
+    expect(calls).toBe(1);
   });
 
   it('returns the last value when attempts run out on a retryable result', async () => {
