@@ -61,6 +61,7 @@ export function toHealthDocument(
   if (meta.serviceId !== undefined) doc.serviceId = meta.serviceId;
   if (meta.description !== undefined) doc.description = meta.description;
   if (report.shuttingDown) doc.output = 'shutting down';
+  else if (report.notReady) doc.output = health.notReadyReason ?? 'not ready';
   const checks: Record<string, HealthCheckEntry[]> = {};
   for (const outcome of report.results) {
     const check = health.describe(outcome.name)!;

@@ -98,6 +98,7 @@ function probeReply(
     lines.push(outcome === undefined ? `[+]${name} excluded: ok` : checkLine(outcome, exposeDetails));
   }
   if (report.shuttingDown) lines.push('[-]shutdown failed: shutting down');
+  if (report.notReady) lines.push(`[-]signal failed: ${health.notReadyReason ?? 'not ready'}`);
   if (report.unknownExcludes.length > 0) {
     const names = report.unknownExcludes.map((n) => JSON.stringify(n)).join(',');
     lines.push(`warn: some health checks cannot be excluded: no matches for ${names}`);

@@ -1,8 +1,12 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { BulwarkConfigError, systemClock, type Clock } from '@bulwark/core';
 import { bulwarkChannel, clockSchema, Emitter, isPromiseLike, parseOptions } from '@bulwark/core/internal';
+import { toNodeEndpoints } from '@bulwark/http';
 import { checkSchema, type HealthCheck, type ParsedCheck, type ProbeTag } from './check.js';
 import { CheckRunner, type CheckOutcome } from './check-runner.js';
+import { healthEndpoints, type HealthEndpointsOptions } from './health-endpoints.js';
 import { aggregateStatus, type HealthStatus } from './status.js';
 
 /** Options for {@link createHealth}. */
@@ -19,6 +23,15 @@ export interface HealthOptions {
   description?: string | undefined;
   /** Time source for timeouts, caching and background runs. Default: the system clock. */
   clock?: Clock;
+}
+
+/** A probe server started by {@link Health.listen}. */
+export interface HealthServer {
+  readonly server: Server;
+  /** The port it listens on (the one asked for, or the one picked for port 0). */
+  readonly port: number;
+  /** Stops listening and closes its connections. */
+  close(): Promise<void>;
 }
 
 /** Which checks a report covers: one probe's (by tag) or all of them (the `/health` document). */
@@ -42,6 +55,8 @@ export interface HealthReport {
   readonly unknownExcludes: readonly string[];
   /** True when the report failed because shutdown has begun (readiness and the full document only). */
   readonly shuttingDown: boolean;
+  /** True when the report failed because the service signalled it is not ready (`signalNotReady()`). */
+  readonly notReady: boolean;
 }
 
 /** Published when a check run finishes (`bulwark:health:check`). */
@@ -67,13 +82,16 @@ const NO_NAMES: readonly string[] = Object.freeze([]);
 export class Health {
   /** Draft metadata for the `/health` document. */
   readonly meta: Readonly<Pick<HealthOptions, 'version' | 'releaseId' | 'serviceId' | 'description'>>;
-  readonly #runners: readonly CheckRunner[];
-  readonly #byName: ReadonlyMap<string, CheckRunner>;
-  readonly #byProbe: Readonly<Record<ProbeName, readonly CheckRunner[]>>;
+  #runners: readonly CheckRunner[] = [];
+  #byName: ReadonlyMap<string, CheckRunner> = new Map();
+  #byProbe: Readonly<Record<ProbeName, readonly CheckRunner[]>> = { live: [], ready: [], startup: [], all: [] };
+  readonly #report: (outcome: CheckOutcome) => void;
   readonly #checked = new Emitter<CheckEvent>(bulwarkChannel('health', 'check'));
   readonly #clock: Clock;
   #shuttingDown = false;
-  readonly #lastReports: Partial<Record<ProbeName, HealthReport>> = {};
+  #notReady: string | undefined = undefined;
+  #lastReports: Partial<Record<ProbeName, HealthReport>> = {};
+  readonly #servers = new Set<Server>();
 
   /** Listens to every finished check run. Returns an unsubscribe function. */
   readonly onCheck = this.#checked.on;
@@ -82,13 +100,54 @@ export class Health {
   constructor(checks: readonly ParsedCheck[], meta: Health['meta'], clock: Clock) {
     this.meta = meta;
     this.#clock = clock;
-    const report = (outcome: CheckOutcome) => {
+    this.#report = (outcome: CheckOutcome) => {
       if (this.#checked.active) this.#checked.emit(outcome);
     };
-    this.#runners = checks.map((check) => new CheckRunner(check, clock, report));
-    this.#byName = new Map(this.#runners.map((r) => [r.check.name, r]));
-    const tagged = (tag: ProbeTag) => this.#runners.filter((r) => r.check.tags.includes(tag));
-    this.#byProbe = { live: tagged('live'), ready: tagged('ready'), startup: tagged('startup'), all: this.#runners };
+    this.#index(checks.map((check) => new CheckRunner(check, clock, this.#report)));
+  }
+
+  /** Rebuilds the lookups over `runners` (in order) and forgets cached reports, whose indices they were. */
+  #index(runners: readonly CheckRunner[]): void {
+    this.#runners = runners;
+    this.#byName = new Map(runners.map((r) => [r.check.name, r]));
+    const tagged = (tag: ProbeTag) => runners.filter((r) => r.check.tags.includes(tag));
+    this.#byProbe = { live: tagged('live'), ready: tagged('ready'), startup: tagged('startup'), all: runners };
+    this.#lastReports = {};
+  }
+
+  /**
+   * Adds a check after creation (a connection pool made later, a plugin loaded at run time). The check is validated
+   * as in `createHealth`; a name already in use is refused.
+   *
+   * @throws {@link BulwarkConfigError} for a bad check or a duplicate name.
+   *
+   * @example
+   * ```ts
+   * health.addCheck(pingCheck({ name: 'redis', run: () => redis.ping() }));
+   * ```
+   */
+  addCheck(check: HealthCheck): void {
+    const parsed = parseOptions(checkSchema, check, 'addCheck()');
+    if (this.#byName.has(parsed.name)) {
+      throw new BulwarkConfigError('addCheck()', [{ field: 'name', message: `duplicate check name "${parsed.name}"` }]);
+    }
+    this.#index([...this.#runners, new CheckRunner(parsed, this.#clock, this.#report)]);
+  }
+
+  /**
+   * Removes a check by name, stopping its background runs. Returns false when there is none by that name.
+   *
+   * @example
+   * ```ts
+   * health.removeCheck('redis');
+   * ```
+   */
+  removeCheck(name: string): boolean {
+    const runner = this.#byName.get(name);
+    if (runner === undefined) return false;
+    runner.close();
+    this.#index(this.#runners.filter((r) => r !== runner));
+    return true;
   }
 
   /** The check names a probe covers. */
@@ -129,7 +188,11 @@ export class Health {
     const last = exclude === undefined ? this.#lastReports[probe] : undefined;
     let i = 0;
     let changed: CheckOutcome | Promise<CheckOutcome> | undefined;
-    if (last !== undefined && last.shuttingDown === this.#shuttingDownFor(probe)) {
+    if (
+      last !== undefined &&
+      last.shuttingDown === this.#shuttingDownFor(probe) &&
+      last.notReady === this.#notReadyFor(probe)
+    ) {
       for (; i < runners.length; i++) {
         const result = runners[i]!.result(now);
         if (result !== last.results[i]) {
@@ -149,13 +212,15 @@ export class Health {
     }
     const finish = (done: readonly CheckOutcome[]): HealthReport => {
       const shuttingDown = this.#shuttingDownFor(probe);
+      const notReady = this.#notReadyFor(probe);
       const report: HealthReport = {
         probe,
-        status: shuttingDown ? 'fail' : aggregateStatus(done),
+        status: shuttingDown || notReady ? 'fail' : aggregateStatus(done),
         results: done,
         excluded,
         unknownExcludes,
         shuttingDown,
+        notReady,
       };
       if (exclude === undefined) this.#lastReports[probe] = report;
       return report;
@@ -168,6 +233,36 @@ export class Health {
   /** Shutdown fails readiness and the full document; liveness and startup keep reporting the checks. */
   #shuttingDownFor(probe: ProbeName): boolean {
     return this.#shuttingDown && probe !== 'live' && probe !== 'startup';
+  }
+
+  /** A signalled "not ready" fails the same probes as shutdown. */
+  #notReadyFor(probe: ProbeName): boolean {
+    return this.#notReady !== undefined && probe !== 'live' && probe !== 'startup';
+  }
+
+  /**
+   * Fails readiness (and the full document) until {@link signalReady}, whatever the checks say: while warming a
+   * cache, or during a maintenance window (lightship's `signalNotReady`). Liveness is untouched.
+   *
+   * @example
+   * ```ts
+   * health.signalNotReady('warming the cache');
+   * await warmCache();
+   * health.signalReady();
+   * ```
+   */
+  signalNotReady(reason = 'not ready'): void {
+    this.#notReady = reason;
+  }
+
+  /** Undoes {@link signalNotReady}: readiness follows the checks again (shutdown, once begun, still fails it). */
+  signalReady(): void {
+    this.#notReady = undefined;
+  }
+
+  /** Why readiness is held failed by {@link signalNotReady}, or `undefined`. */
+  get notReadyReason(): string | undefined {
+    return this.#notReady;
   }
 
   /** A check's definition, defaults applied, by name. */
@@ -193,9 +288,47 @@ export class Health {
     this.#shuttingDown = true;
   }
 
-  /** Stops background checks (their timers are unref'd, so this is only needed to stop the work itself). */
-  close(): void {
+  /**
+   * Serves the health endpoints on a port of their own, apart from the application's server (lightship's and
+   * terminus's probe port): Kubernetes probes keep answering while the application's port is saturated or drained.
+   * `options` are {@link healthEndpoints}'s. Resolves once listening; {@link close} closes it.
+   *
+   * @example
+   * ```ts
+   * const probes = await health.listen(9000);
+   * // livenessProbe: httpGet { port: 9000, path: /livez }
+   * ```
+   */
+  async listen(port: number, options: HealthEndpointsOptions & { host?: string } = {}): Promise<HealthServer> {
+    const { host, ...endpointOptions } = options;
+    const server = createServer(toNodeEndpoints(healthEndpoints(this, endpointOptions)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#servers.add(server);
+    return {
+      server,
+      port: (server.address() as AddressInfo).port,
+      close: () => this.#closeServer(server),
+    };
+  }
+
+  #closeServer(server: Server): Promise<void> {
+    this.#servers.delete(server);
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  /** Stops background checks (their timers are unref'd) and closes the servers {@link listen} started. */
+  close(): Promise<void> {
     for (const runner of this.#runners) runner.close();
+    return Promise.all([...this.#servers].map((server) => this.#closeServer(server))).then(() => undefined);
   }
 }
 

@@ -207,6 +207,32 @@ describe.each(frameworks)('health endpoints on %s', (framework) => {
     expect(JSON.parse(doc.text)).toMatchObject({ status: 'fail', output: 'shutting down' });
   });
 
+  it('signalNotReady fails readiness and the document with its reason until signalReady; liveness passes', async () => {
+    const health = await start([{ name: 'db', tags: ['live', 'ready'], run: () => true }]);
+    health.signalNotReady('warming the cache');
+    expect(await get('/readyz')).toMatchObject({
+      status: 503,
+      text: '[+]db ok\n[-]signal failed: warming the cache\nreadyz check failed\n',
+    });
+    expect(await get('/livez')).toMatchObject({ status: 200, text: 'ok' });
+    expect(JSON.parse((await get('/health')).text)).toMatchObject({ status: 'fail', output: 'warming the cache' });
+    health.signalReady();
+    expect(await get('/readyz')).toMatchObject({ status: 200, text: 'ok' });
+    expect(JSON.parse((await get('/health')).text)).toEqual(expect.not.objectContaining({ output: expect.anything() }));
+  });
+
+  it('checks added and removed after creation show in every probe at once', async () => {
+    const health = await start([{ name: 'db', tags: ['ready'], run: () => true }]);
+    expect(await get('/readyz?verbose')).toMatchObject({ text: '[+]db ok\nreadyz check passed\n' });
+    health.addCheck({ name: 'redis', tags: ['ready'], run: () => false });
+    expect(await get('/readyz')).toMatchObject({ status: 503, text: expect.stringContaining('[-]redis failed') });
+    expect(await get('/readyz/redis')).toMatchObject({ status: 503 });
+    expect(health.removeCheck('redis')).toBe(true);
+    expect(health.removeCheck('redis')).toBe(false);
+    expect(await get('/readyz?verbose')).toMatchObject({ status: 200, text: '[+]db ok\nreadyz check passed\n' });
+    expect(await get('/readyz/redis')).toMatchObject({ status: 404 });
+  });
+
   it('authorize guards endpoints (sync or async); paths can move or be left out', async () => {
     await start(checks(), {
       paths: { health: '/internal/health', startup: false },
@@ -275,5 +301,36 @@ describe('bad endpoint options', () => {
     const make = () => healthEndpoints(health, options as never);
     expect(make).toThrow(BulwarkConfigError);
     expect(make).toThrow(field);
+  });
+});
+
+describe('health.listen: probes on a port of their own', () => {
+  it('serves the endpoints with plain node:http; 404 elsewhere; close() stops it', async () => {
+    const health = createHealth({ checks: [{ name: 'db', tags: ['ready'], run: () => true }] });
+    const probes = await health.listen(0, { host: '127.0.0.1', paths: { health: '/status' } });
+    const url = `http://127.0.0.1:${probes.port}`;
+    const live = await fetch(`${url}/livez`);
+    expect([live.status, await live.text(), live.headers.get('cache-control')]).toEqual([200, 'ok', 'no-store']);
+    expect((await fetch(`${url}/readyz?verbose`)).status).toBe(200);
+    const doc = await fetch(`${url}/status`);
+    expect(doc.headers.get('content-type')).toBe('application/health+json');
+    expect(await doc.json()).toMatchObject({ status: 'pass' });
+    const head = await fetch(`${url}/livez`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+    expect((await fetch(`${url}/health`)).status).toBe(404); // moved to /status
+    expect((await fetch(`${url}/livez`, { method: 'POST' })).status).toBe(404);
+    health.beginShutdown();
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    await health.close();
+    await expect(fetch(`${url}/livez`)).rejects.toThrow();
+  });
+
+  it('a port in use is an error from listen, not a crash', async () => {
+    const health = createHealth();
+    const first = await health.listen(0, { host: '127.0.0.1' });
+    await expect(createHealth().listen(first.port, { host: '127.0.0.1' })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+    await first.close();
   });
 });

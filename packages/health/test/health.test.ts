@@ -190,7 +190,7 @@ describe('check runs', () => {
     expect(calls).toBe(2);
     expect((health.report('ready') as HealthReport).status).toBe('warn'); // non-critical
     expect(calls).toBe(2);
-    health.close();
+    await health.close();
     await clock.advance(5000);
     expect(calls).toBe(2);
   });
@@ -384,5 +384,22 @@ describe('bad config', () => {
         ],
       }),
     ).toThrow(expect.objectContaining({ field: 'checks.1.name' }));
+  });
+});
+
+describe('checks added and removed after createHealth', () => {
+  it('validates an added check like createHealth, refuses a duplicate name, and reports the new set', async () => {
+    const health = createHealth({ checks: [{ name: 'db', run: () => true }] });
+    expect(() => health.addCheck({ name: '', run: () => true })).toThrow(
+      expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG', field: 'name' }),
+    );
+    expect(() => health.addCheck({ name: 'db', run: () => true })).toThrow(/duplicate check name "db"/);
+    expect(health.checkNames()).toEqual(['db']);
+    health.addCheck({ name: 'cache', tags: ['live'], run: () => false, critical: false });
+    expect(health.checkNames()).toEqual(['db', 'cache']);
+    expect(health.checkNames('live')).toEqual(['cache']);
+    expect(((await health.report('all')) as HealthReport).status).toBe('warn');
+    expect(health.removeCheck('cache')).toBe(true);
+    expect(((await health.report('all')) as HealthReport).status).toBe('pass');
   });
 });

@@ -5,7 +5,7 @@ import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { socketAddress } from './ip.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
-import { hasContentType, runAfter, serializeBody, setHeaders } from './response.js';
+import { runAfter, setHeaders, writeReply } from './response.js';
 
 declare global {
   // Express's own way to type request properties (@types/express declares the global `Express` namespace).
@@ -33,19 +33,6 @@ class ExpressRequestView extends NodeRequestView {
     const path = (req.route as { path?: unknown } | undefined)?.path;
     return typeof path === 'string' ? req.baseUrl + path : undefined;
   }
-}
-
-function writeReply(res: Response, reply: Reply): void {
-  const { payload, contentType } = serializeBody(reply.body);
-  res.statusCode = reply.status;
-  setHeaders(res, reply.headers);
-  if (payload === undefined) {
-    res.end();
-    return;
-  }
-  if (contentType !== undefined && !hasContentType(reply.headers)) res.setHeader('content-type', contentType);
-  res.setHeader('content-length', Buffer.byteLength(payload));
-  res.end(payload);
 }
 
 function apply(

@@ -17,6 +17,7 @@ export { problemReply, problemTypes, retryAfterSeconds, type ProblemDetails } fr
 
 // ---- Endpoints ----
 export { authorizeEndpoints } from './endpoints.js';
+export { toNodeEndpoints } from './node.js';
 
 // ---- Client address ----
 export { clientIp, clientIpResolver, type ClientIpOptions, type ClientIpSource, type TrustProxy } from './client-ip.js';

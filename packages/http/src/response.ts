@@ -1,4 +1,5 @@
-import type { OutcomeHeaders } from './contract.js';
+import type { ServerResponse } from 'node:http';
+import type { OutcomeHeaders, Reply } from './contract.js';
 
 /** A reply's body as bytes-to-send, with the content type it implies. */
 export interface SerializedBody {
@@ -52,4 +53,21 @@ export function setHeaders(res: RawResponse, headers: OutcomeHeaders | undefined
 export function runAfter(res: RawResponse, after: (status: number, aborted: boolean) => void): void {
   if (res.closed === true) after(res.statusCode, !res.writableFinished);
   else res.once('close', () => after(res.statusCode, !res.writableFinished));
+}
+
+/**
+ * Writes a {@link Reply} on a Node `ServerResponse`: status, headers, and the body serialised (a string as text, any
+ * other value as JSON) with its length. Node leaves the body out of a HEAD response.
+ */
+export function writeReply(res: ServerResponse, reply: Reply): void {
+  const { payload, contentType } = serializeBody(reply.body);
+  res.statusCode = reply.status;
+  setHeaders(res, reply.headers);
+  if (payload === undefined) {
+    res.end();
+    return;
+  }
+  if (contentType !== undefined && !hasContentType(reply.headers)) res.setHeader('content-type', contentType);
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  res.end(payload);
 }

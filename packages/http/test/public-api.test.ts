@@ -17,6 +17,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
       "problemTypes",
       "requestIdGuard",
       "retryAfterSeconds",
+      "toNodeEndpoints",
       "withSkip",
     ]
   `);
