@@ -1,5 +1,5 @@
 // ---- Instrumentation ----
-export { instrument, type InstrumentOptions, type Instrumentation } from './instrument.js';
+export { instrument, type DefaultMetricsOptions, type InstrumentOptions, type Instrumentation } from './instrument.js';
 export { bulwarkMetrics, durationBuckets, type BulwarkMetrics } from './metrics.js';
 export { channelHandlers, type ChannelHandler, type TelemetryPackage, type TelemetrySinks } from './channel-map.js';
 export type { TelemetryLogger } from './logger.js';

@@ -1,6 +1,12 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { trace, type Tracer } from '@opentelemetry/api';
-import { register as globalRegistry, type Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  register as globalRegistry,
+  type DefaultMetricsCollectorConfiguration,
+  type Registry,
+  type RegistryContentType,
+} from 'prom-client';
 import { z } from 'zod';
 import { methodsSchema, parseOptions } from '@bulwark/core/internal';
 import { channelHandlers, type TelemetryPackage, type TelemetrySinks } from './channel-map.js';
@@ -22,7 +28,17 @@ export interface InstrumentOptions {
   logger?: TelemetryLogger;
   /** Only these packages' events. Default: all. */
   include?: readonly TelemetryPackage[];
+  /**
+   * Also collect prom-client's default Node and process metrics (CPU, memory, event-loop lag, GC, handles) on the
+   * same registry: `true`, or prom-client's `collectDefaultMetrics` options (`prefix`, `labels`,
+   * `eventLoopMonitoringPrecision`, `gcDurationBuckets`). Collected once per registry (a second `instrument()`
+   * reuses them). Default `false`.
+   */
+  defaultMetrics?: boolean | DefaultMetricsOptions;
 }
+
+/** The `collectDefaultMetrics` options `instrument({ defaultMetrics })` passes on (its registry is the one in use). */
+export type DefaultMetricsOptions = Omit<DefaultMetricsCollectorConfiguration<RegistryContentType>, 'register'>;
 
 /** A running instrumentation; `dispose()` unsubscribes it. */
 export interface Instrumentation {
@@ -36,17 +52,42 @@ const packages = ['core', 'retry', 'circuit-breaker', 'bulkhead', 'rate-limiter'
 
 const optionsSchema = z
   .object({
-    registry: z.union([z.literal(false), registrySchema]).optional(),
+    registry: z.union([z.literal(false), registrySchema]).default(() => globalRegistry),
     tracer: z
       .union([z.literal(false), methodsSchema<Tracer>(['startSpan'], 'expected an OpenTelemetry Tracer')])
-      .optional(),
+      .default(() => trace.getTracer('bulwark')),
     logger: methodsSchema<TelemetryLogger>(
       ['debug', 'info', 'warn', 'error'],
       'expected a logger with debug, info, warn and error methods (pino)',
     ).optional(),
-    include: z.array(z.enum(packages)).optional(),
+    include: z.array(z.enum(packages)).default([...packages]),
+    defaultMetrics: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            prefix: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { message: 'must be a Prometheus name prefix' }),
+            labels: z.record(z.string(), z.string()),
+            eventLoopMonitoringPrecision: z.number().int().min(1),
+            gcDurationBuckets: z.array(z.number().positive()),
+          })
+          .partial()
+          .strict(),
+      ])
+      .default(false),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.defaultMetrics === false || o.registry !== false, {
+    message: 'default metrics need a registry (registry is false)',
+    path: ['defaultMetrics'],
+  });
+
+/** Collects prom-client's default metrics on `registry`, unless an earlier call already did. */
+function collectDefaults(registry: Registry, config: true | DefaultMetricsOptions): void {
+  const options = config === true ? {} : config;
+  if (registry.getSingleMetric(`${options.prefix ?? ''}process_cpu_user_seconds_total`) !== undefined) return;
+  collectDefaultMetrics({ ...options, register: registry });
+}
 
 /**
  * Wires every Bulwark primitive to Prometheus metrics, OpenTelemetry span events and structured logs, by subscribing
@@ -67,16 +108,17 @@ const optionsSchema = z
  */
 export function instrument(options: InstrumentOptions = {}): Instrumentation {
   const o = parseOptions(optionsSchema, options, 'instrument()');
-  const registry = o.registry === undefined ? globalRegistry : o.registry;
+  const registry = o.registry;
   const metrics = registry === false ? undefined : bulwarkMetrics(registry);
-  const tracer = o.tracer === undefined ? trace.getTracer('bulwark') : o.tracer === false ? undefined : o.tracer;
+  if (registry !== false && o.defaultMetrics !== false) collectDefaults(registry, o.defaultMetrics);
+  const tracer = o.tracer === false ? undefined : o.tracer;
   const sinks: TelemetrySinks = {
     metrics,
     tracer,
     logger: o.logger,
     state: { checkStatus: new Map(), shutdownSpan: undefined },
   };
-  const include = new Set<TelemetryPackage>(o.include ?? packages);
+  const include = new Set<TelemetryPackage>(o.include);
   const subscriptions: [string, (message: unknown) => void][] = [];
   for (const handler of channelHandlers) {
     if (!include.has(handler.package)) continue;

@@ -219,12 +219,28 @@ describe('subscription lifecycle', () => {
     expect(await valueOf(registry, 'bulwark_ratelimit_decisions_total', { name: 'only', decision: 'allowed' })).toBe(1);
   });
 
+  it("defaultMetrics collects prom-client's Node and process metrics on the same registry, once", async () => {
+    const registry = newRegistry();
+    telemetry = instrument({ registry, defaultMetrics: { prefix: 'orders_', labels: { pod: 'a' } } });
+    const again = instrument({ registry, defaultMetrics: { prefix: 'orders_', labels: { pod: 'a' } } }); // no throw
+    again.dispose();
+    const text = await registry.metrics();
+    expect(text).toMatch(/^orders_process_cpu_user_seconds_total\{pod="a"\} \d/m);
+    expect(text).toMatch(/^orders_nodejs_heap_size_used_bytes\{pod="a"\} \d/m);
+    expect(text).toContain('bulwark_policy_calls_total');
+    const plain = newRegistry();
+    instrument({ registry: plain, include: [] }).dispose();
+    expect(await plain.metrics()).not.toContain('process_cpu_user_seconds_total'); // off by default
+  });
+
   it.each([
     [{ registry: {} }, /registry/],
     [{ tracer: 'otel' }, /tracer/],
     [{ logger: console.log }, /logger/],
     [{ include: ['metrics'] }, /include/],
     [{ registy: newRegistry() }, /registy.*unknown option/s],
+    [{ registry: false, defaultMetrics: true }, /defaultMetrics.*need a registry/s],
+    [{ defaultMetrics: { prefix: 'bad-prefix' } }, /defaultMetrics.prefix/],
   ])('bad options %# are refused naming the field', (options, field) => {
     const make = () => instrument(options as never);
     expect(make).toThrow(BulwarkConfigError);
