@@ -76,7 +76,7 @@ export const checkSchema = z
       .string()
       .regex(/^[^:]{1,100}$/, { message: 'must be 1-100 characters without ":"' })
       .optional(),
-    componentType: z.string().min(1).optional(),
+    componentType: z.string().min(1).default('component'),
     componentId: z.string().min(1).optional(),
     timeoutMs: durationMsSchema.default(500),
     critical: z.boolean().default(true),

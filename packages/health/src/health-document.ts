@@ -66,7 +66,7 @@ export function toHealthDocument(
   for (const outcome of report.results) {
     const check = health.describe(outcome.name)!;
     const entry: HealthCheckEntry = {
-      componentType: check.componentType ?? 'component',
+      componentType: check.componentType,
       status: outcome.status,
       time: outcome.time,
     };

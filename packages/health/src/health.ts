@@ -266,7 +266,7 @@ export class Health {
   }
 
   /** A check's definition, defaults applied, by name. */
-  describe(name: string): HealthCheck | undefined {
+  describe(name: string): (HealthCheck & { readonly componentType: string }) | undefined {
     return this.#byName.get(name)?.check;
   }
 

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { BulwarkConfigError } from '@bulwark/core';
+import { functionSchema, parseOptions } from '@bulwark/core/internal';
 import { cidrContains, parseCidr, parseIp, formatIp, type Cidr, type ParsedIp } from './ip.js';
 import type { RequestView } from './contract.js';
 
@@ -28,34 +30,40 @@ const presets: Record<string, readonly string[]> = {
 
 type Trust = (address: ParsedIp, text: string, hop: number) => boolean;
 
-function compileTrust(trustProxy: TrustProxy): Trust | number {
-  if (typeof trustProxy === 'number') {
-    if (!Number.isInteger(trustProxy) || trustProxy < 0) {
-      throw new BulwarkConfigError('clientIp()', [
-        { field: 'trustProxy', message: `a hop count must be a whole number >= 0, got ${trustProxy}` },
-      ]);
-    }
-    return trustProxy;
-  }
+const optionsSchema = z
+  .object({
+    trustProxy: z
+      .union(
+        [
+          z.literal(false),
+          z.number().int().min(0),
+          z.array(z.string()),
+          functionSchema<(address: string, hop: number) => boolean>(),
+        ],
+        { message: 'expected false, a whole hop count >= 0, a list of CIDR ranges or presets, or a function' },
+      )
+      .default(false),
+    header: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
+  })
+  .strict();
+
+/** The trust test for a parsed `trustProxy`, or the hop count; CIDR ranges and presets are parsed here, once. */
+function compileTrust(trustProxy: z.output<typeof optionsSchema>['trustProxy']): Trust | number {
+  if (typeof trustProxy === 'number') return trustProxy;
   if (typeof trustProxy === 'function') return (_ip, text, hop) => trustProxy(text, hop);
   if (trustProxy === false) return () => false;
-  if (!Array.isArray(trustProxy)) {
-    throw new BulwarkConfigError('clientIp()', [
-      { field: 'trustProxy', message: 'expected false, a hop count, a list of CIDR ranges, or a function' },
-    ]);
-  }
   const ranges: Cidr[] = [];
-  for (const entry of trustProxy as readonly string[]) {
+  trustProxy.forEach((entry, i) => {
     for (const text of presets[entry] ?? [entry]) {
-      const range = typeof text === 'string' ? parseCidr(text) : undefined;
+      const range = parseCidr(text);
       if (range === undefined) {
         throw new BulwarkConfigError('clientIp()', [
-          { field: 'trustProxy', message: `not an address, CIDR range or preset: ${JSON.stringify(entry)}` },
+          { field: `trustProxy.${i}`, message: `not an address, CIDR range or preset: ${JSON.stringify(entry)}` },
         ]);
       }
       ranges.push(range);
     }
-  }
+  });
   return (ip) => ranges.some((r) => cidrContains(r, ip));
 }
 
@@ -104,9 +112,10 @@ export type ClientIpSource = Pick<RequestView, 'ip' | 'header'> & { readonly fra
  */
 export function clientIpResolver(options: ClientIpOptions | 'framework' = {}): (req: ClientIpSource) => string {
   if (options === 'framework') return (req) => req.frameworkIp ?? req.ip;
-  const trust = compileTrust(options.trustProxy ?? false);
-  const header = options.header ?? 'x-forwarded-for';
-  if (trust === 0 || options.trustProxy === false || options.trustProxy === undefined) return (req) => req.ip;
+  const o = parseOptions(optionsSchema, options, 'clientIp()');
+  const trust = compileTrust(o.trustProxy);
+  const header = o.header;
+  if (trust === 0 || o.trustProxy === false) return (req) => req.ip;
 
   return (req) => {
     const socket = req.ip;

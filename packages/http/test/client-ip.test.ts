@@ -63,7 +63,7 @@ describe('clientIp', () => {
   it('rejects bad configuration with BulwarkConfigError naming trustProxy', () => {
     for (const trustProxy of [['10.0.0.0/99'], ['not a range'], -1, 1.5, 'yes']) {
       expect(() => clientIpResolver({ trustProxy: trustProxy as never })).toThrow(
-        expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG', field: 'trustProxy' }),
+        expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG', field: expect.stringMatching(/^trustProxy/) }),
       );
     }
   });

@@ -16,7 +16,7 @@ export interface MetricsEndpointOptions {
 
 const optionsSchema = z
   .object({
-    registry: registrySchema.optional(),
+    registry: registrySchema.default(() => globalRegistry),
     path: z
       .string()
       .regex(/^\/\S*$/, { message: 'must start with "/"' })
@@ -39,7 +39,7 @@ const optionsSchema = z
  */
 export function metricsEndpoint(options: MetricsEndpointOptions = {}): Endpoint {
   const o = parseOptions(optionsSchema, options, 'metricsEndpoint()');
-  const registry = o.registry ?? globalRegistry;
+  const registry = o.registry;
   const headers = { 'content-type': registry.contentType, 'cache-control': 'no-store' };
   const scrape = async (): Promise<Reply> => ({ status: 200, headers, body: await registry.metrics() });
   const endpoint: Endpoint = { path: o.path, handler: scrape };

@@ -23,8 +23,11 @@ const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT',
 
 const optionsSchema = z
   .object({
-    registry: registrySchema.optional(),
-    buckets: z.array(z.number().positive()).min(1).optional(),
+    registry: registrySchema.default(() => globalRegistry),
+    buckets: z
+      .array(z.number().positive())
+      .min(1)
+      .default(() => [...httpDurationBuckets]),
   })
   .strict();
 
@@ -47,14 +50,14 @@ const metricName = 'http_server_request_duration_seconds';
  */
 export function requestMetricsGuard(options: RequestMetricsOptions = {}): Guard {
   const o = parseOptions(optionsSchema, options, 'requestMetrics()');
-  const registry = o.registry ?? globalRegistry;
+  const registry = o.registry;
   const histogram =
     (registry.getSingleMetric(metricName) as Histogram<Labels> | undefined) ??
     new Histogram<Labels>({
       name: metricName,
       help: 'Duration of HTTP server requests (OpenTelemetry http.server.request.duration).',
       labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
-      buckets: [...(o.buckets ?? httpDurationBuckets)],
+      buckets: o.buckets,
       registers: [registry],
     });
   return (req) => {
