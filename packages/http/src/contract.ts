@@ -9,8 +9,27 @@ export interface RequestView {
   readonly method: string;
   /** Path without the query string, as the framework routes it (Express: relative to the mount point). */
   readonly path: string;
-  /** Path and query string as received. */
+  /** Path and query string being routed: after any rewrite (`toExpressRewrite` & co.). */
   readonly url: string;
+  /** Path and query string as the client sent them, before any rewrite. */
+  readonly originalUrl: string;
+  /**
+   * The query string's parameters, parsed on first read from `url` (`URLSearchParams`: percent-decoded, `+` as a
+   * space, malformed escapes kept as written); a repeated key gives an array. An object without a prototype.
+   */
+  readonly query: QueryValues;
+  /**
+   * The matched route's parameters, where the framework knows them when the guard runs: Express route-level
+   * middleware (`app.get('/users/:id', mw, …)`; app-level middleware sees `{}`), Fastify (routing precedes every
+   * hook), Koa with `@koa/router` (route middleware). `undefined` where the framework has none (Koa without a router).
+   */
+  readonly params: Readonly<Record<string, string>> | undefined;
+  /**
+   * The request body as the framework's parser left it: `express.json()` / `urlencoded()`, Fastify's own parsers
+   * (from `preValidation` on: declare `needs: ['body']`), `@koa/bodyparser`. `undefined` when no parser ran: it is
+   * never parsed a second time here.
+   */
+  readonly body: unknown;
   /** A request header by lower-case name; repeated headers joined with `, `. */
   header(name: string): string | undefined;
   /** The socket peer's address (IPv4-mapped IPv6 as IPv4). Forwarding headers are not consulted: see `clientIp`. */
@@ -29,6 +48,28 @@ export interface RequestView {
    */
   readonly route: string | undefined;
 }
+
+/** Query parameters: one string per key, or an array for a repeated key. */
+export type QueryValues = Readonly<Record<string, string | readonly string[]>>;
+
+/** The response's headers as a transform sees them, on every framework. */
+export interface ResponseHeaders {
+  get(name: string): string | number | readonly string[] | undefined;
+  set(name: string, value: string | number | readonly string[]): void;
+}
+
+/**
+ * Rewrites a successful JSON response's body before it is serialised: returns the body to send. `status` is the
+ * response's status (always < 400: error responses are never transformed).
+ */
+export type ResponseTransform = (body: unknown, status: number, headers: ResponseHeaders) => unknown;
+
+/**
+ * A rewrite of the request URL before routing (`/v2/users` → `/users`): the new path and query, or `undefined` to
+ * leave it. The original stays readable as `originalUrl`. Mount with `toExpressRewrite`, `toKoaRewrite`, or give
+ * `toFastifyRewriteUrl(rewrite)` to `fastify({ rewriteUrl })`.
+ */
+export type UrlRewrite = (req: RequestView) => string | undefined;
 
 /** Response headers an outcome sets. Numbers are written as decimal text; arrays as repeated headers. */
 export type OutcomeHeaders = Readonly<Record<string, string | number | readonly string[]>>;
@@ -53,6 +94,18 @@ export interface NextOutcome {
    * before the response was fully sent.
    */
   readonly after?: (status: number, aborted: boolean) => void;
+  /** Replaces the request body the route sees (a validated or sanitised one). `undefined` leaves it. */
+  readonly body?: unknown;
+  /** Replaces the query the route sees (Express `req.query`, Fastify `request.query`, Koa `ctx.query`). */
+  readonly query?: Readonly<Record<string, unknown>>;
+  /** Replaces the route parameters the route sees (Express: only from route-level middleware). */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /**
+   * Transforms the route's JSON response before serialisation, exactly once; several guards' transforms run in the
+   * order the guards were mounted. Only object and array bodies of responses with status < 400 (text, buffers and
+   * streams pass untouched, as do error responses). On Fastify the guard must declare `needs: ['response']`.
+   */
+  readonly transformResponse?: ResponseTransform;
 }
 
 /** Answer the request now; the route does not run. */
@@ -84,7 +137,17 @@ export interface Guard {
    * as well as `res.locals`; Koa ignores this (all state is on `ctx.state`).
    */
   readonly stateKeys?: readonly string[];
+  /**
+   * What of the exchange the guard needs beyond the request line and headers: `'body'` (the parsed body: Fastify
+   * runs the guard in `preValidation` and refuses `onRequest` at registration; Express and Koa fail a request that
+   * carries a body no parser read, with a message naming the parser to mount) and `'response'` (it returns
+   * `transformResponse`: Fastify adds its `preSerialization` hook only then).
+   */
+  readonly needs?: readonly GuardNeed[];
 }
+
+/** See {@link Guard.needs}. */
+export type GuardNeed = 'body' | 'response';
 
 /**
  * A framework-free route handler (health endpoints, `/metrics`).

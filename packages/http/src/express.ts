@@ -1,5 +1,15 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
+import type {
+  Endpoint,
+  Guard,
+  Handler,
+  NextOutcome,
+  Outcome,
+  Reply,
+  ResponseTransform,
+  UrlRewrite,
+} from './contract.js';
+import { hasRequestBody, needsBody, noBodyParser, nodeResponseHeaders, transformBody } from './exchange.js';
 import { endpointMatcher } from './endpoints.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { socketAddress } from './ip.js';
@@ -23,7 +33,17 @@ class ExpressRequestView extends NodeRequestView {
     return (this.raw as Request).path;
   }
   get url(): string {
+    const req = this.raw as Request;
+    return req.baseUrl + req.url;
+  }
+  get originalUrl(): string {
     return (this.raw as Request).originalUrl;
+  }
+  get params(): Readonly<Record<string, string>> {
+    return (this.raw as Request).params as Record<string, string>;
+  }
+  get body(): unknown {
+    return (this.raw as Request).body as unknown;
   }
   get frameworkIp(): string {
     return socketAddress((this.raw as Request).ip);
@@ -33,6 +53,40 @@ class ExpressRequestView extends NodeRequestView {
     const path = (req.route as { path?: unknown } | undefined)?.path;
     return typeof path === 'string' ? req.baseUrl + path : undefined;
   }
+}
+
+const kTransforms = Symbol('bulwark.transforms');
+type TransformingResponse = Response & { [kTransforms]?: ResponseTransform[] };
+
+/**
+ * Adds a transform to the response. The first one wraps this response's `res.json` (which `res.send(object)` also
+ * goes through); the wrapper runs every transform added, in order, once, and only for statuses below 400.
+ */
+function addTransform(res: TransformingResponse, transform: ResponseTransform): void {
+  const added = res[kTransforms];
+  if (added !== undefined) {
+    added.push(transform);
+    return;
+  }
+  const transforms = [transform];
+  res[kTransforms] = transforms;
+  const json = res.json;
+  res.json = function (this: Response, ...args: unknown[]) {
+    res.json = json; // exactly once, whatever the route does next
+    // Express 4's deprecated res.json(status, body) is passed on as it is.
+    if (args.length !== 1 || this.statusCode >= 400) return json.apply(this, args as [unknown]);
+    return json.call(this, transformBody(transforms, args[0], this.statusCode, nodeResponseHeaders(this)));
+  } as Response['json'];
+}
+
+/** Replaces the request data the route sees with the outcome's. */
+function replaceData(outcome: NextOutcome, req: Request): void {
+  if (outcome.body !== undefined) req.body = outcome.body;
+  // Express 5's req.query is a getter on the prototype: an own property shadows it (on Express 4 too).
+  if (outcome.query !== undefined) {
+    Object.defineProperty(req, 'query', { value: outcome.query, writable: true, configurable: true, enumerable: true });
+  }
+  if (outcome.params !== undefined) req.params = outcome.params as Request['params'];
 }
 
 function apply(
@@ -46,6 +100,10 @@ function apply(
     writeReply(res, outcome);
     return;
   }
+  if (outcome.body !== undefined || outcome.query !== undefined || outcome.params !== undefined) {
+    replaceData(outcome, req);
+  }
+  if (outcome.transformResponse !== undefined) addTransform(res, outcome.transformResponse);
   setHeaders(res, outcome.headers);
   const state = outcome.state;
   if (state !== undefined) {
@@ -72,7 +130,12 @@ function apply(
  */
 export function toExpress(guard: Guard): RequestHandler {
   const requestKeys = guard.stateKeys?.length ? guard.stateKeys : undefined;
+  const checkBody = needsBody(guard);
   return (req, res, next) => {
+    if (checkBody && req.body === undefined && hasRequestBody(req)) {
+      next(noBodyParser('toExpress()', 'express.json() or express.urlencoded()'));
+      return;
+    }
     let outcome: Outcome | Promise<Outcome>;
     try {
       outcome = guard(new ExpressRequestView(req, req));
@@ -82,6 +145,30 @@ export function toExpress(guard: Guard): RequestHandler {
     }
     if (isThenable(outcome)) outcome.then((o) => apply(o, req, res, next, requestKeys)).catch(next);
     else apply(outcome, req, res, next, requestKeys);
+  };
+}
+
+/**
+ * Mounts a {@link UrlRewrite} as Express middleware: mount it with `app.use` before the routes, and the rewritten
+ * URL is what Express routes (`req.url`); `req.originalUrl` keeps what the client sent.
+ *
+ * @example
+ * ```ts
+ * import { toExpressRewrite } from '@bulwark/http/express';
+ * app.use(toExpressRewrite((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)));
+ * ```
+ */
+export function toExpressRewrite(rewrite: UrlRewrite): RequestHandler {
+  return (req, _res, next) => {
+    let url: string | undefined;
+    try {
+      url = rewrite(new ExpressRequestView(req, req));
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (url !== undefined) req.url = url;
+    next();
   };
 }
 

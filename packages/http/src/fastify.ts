@@ -1,18 +1,29 @@
 import type {
+  FastifyInstance,
   FastifyPluginCallback,
   FastifyReply,
   FastifyRequest,
   HookHandlerDoneFunction,
+  RawRequestDefaultExpression,
   RouteHandlerMethod,
   RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { BulwarkConfigError } from '@bulwark/core';
-import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
+import type {
+  Endpoint,
+  Guard,
+  Handler,
+  Outcome,
+  Reply,
+  ResponseHeaders,
+  ResponseTransform,
+  UrlRewrite,
+} from './contract.js';
 import { socketAddress } from './ip.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
-import { NodeRequestView, isThenable, pathOf } from './request-view.js';
+import { NodeRequestView, PlainRequestView, isThenable, pathOf } from './request-view.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
 
 class FastifyRequestView extends NodeRequestView {
@@ -21,6 +32,15 @@ class FastifyRequestView extends NodeRequestView {
   }
   get url(): string {
     return (this.raw as FastifyRequest).url;
+  }
+  get originalUrl(): string {
+    return (this.raw as FastifyRequest).originalUrl;
+  }
+  get params(): Readonly<Record<string, string>> {
+    return (this.raw as FastifyRequest).params as Record<string, string>;
+  }
+  get body(): unknown {
+    return (this.raw as FastifyRequest).body;
   }
   get frameworkIp(): string {
     return socketAddress((this.raw as FastifyRequest).ip);
@@ -63,13 +83,28 @@ declare module 'fastify' {
   }
 }
 
-/** Checks a Fastify adapter's options where a user can reach them (a package's `hook` option). */
-function checkHook(hook: FastifyGuardHook | undefined, name: string): FastifyGuardHook {
-  if (hook === undefined) return 'onRequest';
-  if (guardHooks.includes(hook)) return hook;
-  throw new BulwarkConfigError(`${name} (Fastify)`, [
-    { field: 'hook', message: `expected one of ${guardHooks.map((h) => `'${h}'`).join(', ')}` },
-  ]);
+/**
+ * Checks a Fastify adapter's options where a user can reach them (a package's `hook` option). A guard that needs
+ * the body runs in `preValidation` by default (Fastify parses the body after `onRequest`), and `onRequest` is
+ * refused for it here, at registration.
+ */
+function checkHook(hook: FastifyGuardHook | undefined, name: string, body = false): FastifyGuardHook {
+  if (hook === undefined) return body ? 'preValidation' : 'onRequest';
+  if (!guardHooks.includes(hook)) {
+    throw new BulwarkConfigError(`${name} (Fastify)`, [
+      { field: 'hook', message: `expected one of ${guardHooks.map((h) => `'${h}'`).join(', ')}` },
+    ]);
+  }
+  if (body && hook === 'onRequest') {
+    throw new BulwarkConfigError(`${name} (Fastify)`, [
+      {
+        field: 'hook',
+        message:
+          "this guard reads the request body, which Fastify parses after onRequest: use 'preValidation' or 'preHandler'",
+      },
+    ]);
+  }
+  return hook;
 }
 
 /** Hands a payload that is already text to Fastify as it is. */
@@ -92,10 +127,33 @@ function sendReply(reply: FastifyReply, r: Reply): void {
   void reply.send(payload);
 }
 
-function apply(outcome: Outcome, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+/** Where a plugin keeps a request's transform; `undefined` for a guard that declared no `needs: ['response']`. */
+type TransformKey = symbol | undefined;
+
+function apply(
+  outcome: Outcome,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+  transformKey: TransformKey,
+): void {
   if (outcome.kind === 'respond') {
     sendReply(reply, outcome); // answering from a callback-style hook: send, and do not call done()
     return;
+  }
+  if (outcome.body !== undefined) request.body = outcome.body;
+  if (outcome.query !== undefined) request.query = outcome.query;
+  if (outcome.params !== undefined) request.params = outcome.params;
+  if (outcome.transformResponse !== undefined) {
+    if (transformKey === undefined) {
+      done(
+        new BulwarkConfigError('toFastify()', [
+          { field: 'needs', message: "a guard that returns transformResponse must declare needs: ['response']" },
+        ]),
+      );
+      return;
+    }
+    (request as unknown as Record<symbol, unknown>)[transformKey] = outcome.transformResponse;
   }
   const headers = outcome.headers;
   if (headers !== undefined) for (const name in headers) reply.header(name, headerValue(headers[name]!));
@@ -117,11 +175,12 @@ function apply(outcome: Outcome, request: FastifyRequest, reply: FastifyReply, d
  * ```
  */
 export function toFastify(guard: Guard, options: FastifyAdapterOptions): FastifyPluginCallback {
-  const hook = checkHook(options.hook, options.name);
+  const hook = checkHook(options.hook, options.name, guard.needs?.includes('body'));
   const keys = [...(guard.stateKeys ?? []), ...(options.state ?? [])];
   const plugin: FastifyPluginCallback = (fastify, _opts, registered) => {
     for (const key of keys) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, null);
-    const run = guardHook(guard, options.routeConfigKey);
+    const transformKey = guard.needs?.includes('response') ? addTransformHook(fastify) : undefined;
+    const run = guardHook(guard, options.routeConfigKey, transformKey);
     if (hook === 'onRequest') fastify.addHook('onRequest', run);
     else if (hook === 'preValidation') fastify.addHook('preValidation', run);
     else fastify.addHook('preHandler', run);
@@ -138,7 +197,7 @@ type GuardHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandle
  * route, and a route's hooks run after the context's, so the check is made per request; it reads the route's config
  * through `routeOptions` (public API; one small object per read).
  */
-function guardHook(guard: Guard, routeConfigKey?: string): GuardHook {
+function guardHook(guard: Guard, routeConfigKey?: string, transformKey?: TransformKey): GuardHook {
   return (request, reply, done) => {
     if (routeConfigKey !== undefined) {
       const config = request.routeOptions.config as unknown as Record<string, unknown> | undefined;
@@ -154,9 +213,57 @@ function guardHook(guard: Guard, routeConfigKey?: string): GuardHook {
       done(error as Error);
       return;
     }
-    if (isThenable(outcome)) outcome.then((o) => apply(o, request, reply, done)).catch(done);
-    else apply(outcome, request, reply, done);
+    if (isThenable(outcome)) outcome.then((o) => apply(o, request, reply, done, transformKey)).catch(done);
+    else apply(outcome, request, reply, done, transformKey);
   };
+}
+
+/**
+ * Adds the `preSerialization` hook that applies a guard's `transformResponse` (kept on the request under a key of
+ * this plugin's own), for payloads Fastify is about to serialise (objects and arrays: it calls no hook for text,
+ * buffers or streams) and statuses below 400. Hooks run in registration order, so transforms apply in the order
+ * their guards were registered.
+ */
+function addTransformHook(fastify: FastifyInstance): symbol {
+  const key = Symbol('bulwark.transform');
+  fastify.decorateRequest(key, null);
+  fastify.addHook('preSerialization', (request, reply, payload, done) => {
+    const transform = (request as unknown as Record<symbol, ResponseTransform | null>)[key];
+    if (transform === null || transform === undefined || reply.statusCode >= 400) {
+      done(null, payload);
+      return;
+    }
+    let out: unknown;
+    try {
+      out = transform(payload, reply.statusCode, fastifyHeaders(reply));
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done(null, out);
+  });
+  return key;
+}
+
+function fastifyHeaders(reply: FastifyReply): ResponseHeaders {
+  return {
+    get: (name) => reply.getHeader(name),
+    set: (name, value) => void reply.header(name, headerValue(value)),
+  };
+}
+
+/**
+ * A {@link UrlRewrite} as Fastify's `rewriteUrl` option: Fastify routes before any hook runs, so a rewrite must be
+ * given to the instance (`fastify({ rewriteUrl: toFastifyRewriteUrl(rewrite) })`). The guard view has no route,
+ * parameters or body there; `request.originalUrl` keeps what the client sent.
+ *
+ * @example
+ * ```ts
+ * const app = Fastify({ rewriteUrl: toFastifyRewriteUrl((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)) });
+ * ```
+ */
+export function toFastifyRewriteUrl(rewrite: UrlRewrite): (req: RawRequestDefaultExpression) => string {
+  return (req) => rewrite(new PlainRequestView(req, req)) ?? req.url ?? '/';
 }
 
 /**
@@ -175,12 +282,13 @@ export function toFastifyRoutes(
   guardFor: (route: RouteOptions) => Guard | undefined,
   options: FastifyAdapterOptions,
 ): FastifyPluginCallback {
-  const hook = checkHook(options.hook, options.name);
+  checkHook(options.hook, options.name);
   const plugin: FastifyPluginCallback = (fastify, _opts, registered) => {
     for (const key of options.state ?? []) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, null);
     fastify.addHook('onRoute', (route) => {
       const guard = guardFor(route);
       if (guard === undefined) return;
+      const hook = checkHook(options.hook, options.name, guard.needs?.includes('body'));
       const existing = route[hook];
       const hooks = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
       (route as unknown as Record<string, unknown>)[hook] = [...hooks, guardHook(guard)];

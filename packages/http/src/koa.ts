@@ -1,5 +1,15 @@
 import type { Context, Middleware, Next } from 'koa';
-import type { Endpoint, Guard, Handler, Outcome, Reply } from './contract.js';
+import type {
+  Endpoint,
+  Guard,
+  Handler,
+  NextOutcome,
+  Outcome,
+  Reply,
+  ResponseTransform,
+  UrlRewrite,
+} from './contract.js';
+import { hasRequestBody, isJsonBody, needsBody, noBodyParser, transformBody } from './exchange.js';
 import { endpointMatcher } from './endpoints.js';
 import { socketAddress } from './ip.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
@@ -15,7 +25,18 @@ class KoaRequestView extends NodeRequestView {
     return (this.raw as Context).path;
   }
   get url(): string {
+    return (this.raw as Context).url;
+  }
+  get originalUrl(): string {
     return (this.raw as Context).originalUrl;
+  }
+  get params(): Readonly<Record<string, string>> | undefined {
+    // Set by @koa/router on the context for route middleware.
+    return (this.raw as { params?: Record<string, string> }).params;
+  }
+  get body(): unknown {
+    // Set by @koa/bodyparser (and koa-body) on the request.
+    return ((this.raw as Context).request as { body?: unknown }).body;
   }
   get frameworkIp(): string {
     return socketAddress((this.raw as Context).ip);
@@ -40,10 +61,41 @@ function writeReply(ctx: Context, reply: Reply): void {
   ctx.body = payload ?? '';
 }
 
-function apply(outcome: Outcome, ctx: Context, next: Next): Promise<void> | undefined {
+const kTransforms = Symbol('bulwark.transforms');
+type TransformingContext = Context & { [kTransforms]?: ResponseTransform[] };
+
+/** Replaces the request data the route sees with the outcome's. */
+function replaceData(outcome: NextOutcome, ctx: Context): void {
+  if (outcome.body !== undefined) (ctx.request as { body?: unknown }).body = outcome.body;
+  // Koa's query setter would turn values into a query string (and back into strings): an own property on the
+  // request shadows its getter instead, and `ctx.query` delegates to it.
+  if (outcome.query !== undefined) {
+    Object.defineProperty(ctx.request, 'query', {
+      value: outcome.query,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  }
+  if (outcome.params !== undefined) (ctx as { params?: unknown }).params = outcome.params;
+}
+
+/** Runs the transforms on the body the downstream middleware left, if it is JSON data of a success response. */
+function transformKoaBody(ctx: Context, transforms: readonly ResponseTransform[]): void {
+  if (ctx.status >= 400 || !isJsonBody(ctx.body)) return;
+  ctx.body = transformBody(transforms, ctx.body, ctx.status, {
+    get: (name) => ctx.response.get(name) || undefined,
+    set: (name, value) => ctx.set(name, headerValue(value)),
+  });
+}
+
+function apply(outcome: Outcome, ctx: TransformingContext, next: Next): Promise<void> | undefined {
   if (outcome.kind === 'respond') {
     writeReply(ctx, outcome);
     return undefined;
+  }
+  if (outcome.body !== undefined || outcome.query !== undefined || outcome.params !== undefined) {
+    replaceData(outcome, ctx);
   }
   const headers = outcome.headers;
   if (headers !== undefined) for (const name in headers) ctx.set(name, headerValue(headers[name]!));
@@ -52,6 +104,17 @@ function apply(outcome: Outcome, ctx: Context, next: Next): Promise<void> | unde
   // Koa's "after next()" runs before the body is sent and not at all if a later middleware throws, so `after`
   // listens on the raw response like the other adapters.
   if (outcome.after !== undefined) runAfter(ctx.res, outcome.after);
+  const transform = outcome.transformResponse;
+  if (transform !== undefined) {
+    const added = ctx[kTransforms];
+    if (added !== undefined) added.push(transform);
+    else {
+      // The first guard with a transform applies them all once the rest of the chain is done (not if it threw).
+      const transforms = [transform];
+      ctx[kTransforms] = transforms;
+      return (next() as Promise<void>).then(() => transformKoaBody(ctx, transforms));
+    }
+  }
   return next() as Promise<void>;
 }
 
@@ -66,10 +129,32 @@ function apply(outcome: Outcome, ctx: Context, next: Next): Promise<void> | unde
  * ```
  */
 export function toKoa(guard: Guard): Middleware {
+  const checkBody = needsBody(guard);
   return (ctx, next) => {
+    if (checkBody && (ctx.request as { body?: unknown }).body === undefined && hasRequestBody(ctx.req)) {
+      throw noBodyParser('toKoa()', '@koa/bodyparser');
+    }
     const outcome = guard(new KoaRequestView(ctx, ctx.req));
     if (isThenable(outcome)) return outcome.then((o) => apply(o, ctx, next));
     return apply(outcome, ctx, next);
+  };
+}
+
+/**
+ * Mounts a {@link UrlRewrite} as Koa middleware: `app.use` it before the router, and the rewritten URL is what the
+ * router sees (`ctx.url`, `ctx.path`); `ctx.originalUrl` keeps what the client sent.
+ *
+ * @example
+ * ```ts
+ * import { toKoaRewrite } from '@bulwark/http/koa';
+ * app.use(toKoaRewrite((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)));
+ * ```
+ */
+export function toKoaRewrite(rewrite: UrlRewrite): Middleware {
+  return (ctx, next) => {
+    const url = rewrite(new KoaRequestView(ctx, ctx.req));
+    if (url !== undefined) ctx.url = url;
+    return next();
   };
 }
 

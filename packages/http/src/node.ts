@@ -1,23 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Endpoint, Reply } from './contract.js';
 import { endpointMatcher } from './endpoints.js';
-import { NodeRequestView, isThenable, pathOf } from './request-view.js';
+import { PlainRequestView, isThenable } from './request-view.js';
 import { writeReply } from './response.js';
-
-class PlainRequestView extends NodeRequestView {
-  get url(): string {
-    return this.req.url ?? '/';
-  }
-  get path(): string {
-    return pathOf(this.url);
-  }
-  get route(): string | undefined {
-    return undefined;
-  }
-  get frameworkIp(): string {
-    return this.ip;
-  }
-}
 
 const NO_STORE = Object.freeze({ 'cache-control': 'no-store' });
 const NOT_FOUND: Reply = Object.freeze({ status: 404, headers: NO_STORE, body: 'not found' });

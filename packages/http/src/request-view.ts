@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestView } from './contract.js';
+import type { QueryValues, RequestView } from './contract.js';
 import { socketAddress } from './ip.js';
 
 /**
@@ -18,8 +18,16 @@ export abstract class NodeRequestView implements RequestView {
 
   abstract readonly path: string;
   abstract readonly url: string;
+  abstract readonly originalUrl: string;
   abstract readonly route: string | undefined;
   abstract readonly frameworkIp: string;
+  abstract readonly params: Readonly<Record<string, string>> | undefined;
+  abstract readonly body: unknown;
+  #query: QueryValues | undefined = undefined;
+
+  get query(): QueryValues {
+    return (this.#query ??= parseQuery(this.url));
+  }
 
   get method(): string {
     return this.req.method ?? 'GET';
@@ -44,4 +52,48 @@ export function pathOf(url: string): string {
 /** True when a guard or handler answered asynchronously. */
 export function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === 'function';
+}
+
+const NO_QUERY: QueryValues = Object.freeze(Object.create(null) as Record<string, string>);
+
+/**
+ * The query parameters of a URL: percent-decoded by `URLSearchParams` (which never throws: a malformed escape is
+ * kept as written), a repeated key as an array, in an object without a prototype (`__proto__` is just a key).
+ */
+export function parseQuery(url: string): QueryValues {
+  const q = url.indexOf('?');
+  if (q === -1 || q === url.length - 1) return NO_QUERY;
+  const out = Object.create(null) as Record<string, string | string[]>;
+  for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
+    const seen = out[key];
+    if (seen === undefined) out[key] = value;
+    else if (typeof seen === 'string') out[key] = [seen, value];
+    else seen.push(value);
+  }
+  return out;
+}
+
+/** A plain `node:http` request, with no framework: no route, no parameters, no parsed body. */
+export class PlainRequestView extends NodeRequestView {
+  get url(): string {
+    return this.req.url ?? '/';
+  }
+  get originalUrl(): string {
+    return this.url;
+  }
+  get path(): string {
+    return pathOf(this.url);
+  }
+  get route(): string | undefined {
+    return undefined;
+  }
+  get frameworkIp(): string {
+    return this.ip;
+  }
+  get params(): undefined {
+    return undefined;
+  }
+  get body(): undefined {
+    return undefined;
+  }
 }

@@ -14,5 +14,6 @@ import { NEXT, type Guard, type RequestView } from './contract.js';
 export function withSkip(guard: Guard, skip: ((req: RequestView) => boolean) | undefined): Guard {
   if (skip === undefined) return guard;
   const skipping: Guard = (req) => (skip(req) ? NEXT : guard(req));
-  return guard.stateKeys === undefined ? skipping : Object.assign(skipping, { stateKeys: guard.stateKeys });
+  // The guard's declarations (state keys, needs) go with it.
+  return Object.assign(skipping, { stateKeys: guard.stateKeys, needs: guard.needs });
 }

@@ -28,6 +28,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
       "toExpress",
       "toExpressEndpoints",
       "toExpressHandler",
+      "toExpressRewrite",
     ]
   `);
   expect(Object.keys(await import('@bulwark/http/fastify')).sort()).toMatchInlineSnapshot(`
@@ -37,6 +38,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
       "toFastify",
       "toFastifyEndpoints",
       "toFastifyHandler",
+      "toFastifyRewriteUrl",
       "toFastifyRoutes",
     ]
   `);
@@ -47,6 +49,7 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
       "toKoa",
       "toKoaEndpoints",
       "toKoaHandler",
+      "toKoaRewrite",
     ]
   `);
 });

@@ -112,6 +112,10 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
       frameworkIp: '192.0.2.1',
       raw: {},
       route: undefined,
+      originalUrl: '/',
+      query: {},
+      params: undefined,
+      body: undefined,
     };
     const stateOf = (requestPropertyName?: string | false) => {
       const guard = rateLimitGuard({ limiter: rateLimiter({ limit: 5, windowMs: 60_000 }), requestPropertyName });
