@@ -1,0 +1,67 @@
+// Packs every package, installs the tarballs into a fresh app outside the workspace (as a user would, from npm),
+// and runs the smoke tests in scripts/smoke: ESM on Fastify, CommonJS on Koa, strict TypeScript on Express — the
+// packages combined as their READMEs show them. Exits non-zero on the first failure.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'bulwark-tarballs-'));
+const tarballs = join(work, 'tarballs');
+const app = join(work, 'app');
+const run = (cmd, args, cwd) => {
+  console.log(`$ ${cmd} ${args.join(' ')}`);
+  execFileSync(cmd, args, { cwd, stdio: 'inherit' });
+};
+
+try {
+  // pnpm's pack turns `workspace:` ranges into the packages' versions.
+  for (const dir of readdirSync(join(root, 'packages'))) {
+    run('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', dir));
+  }
+  const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz'));
+  const local = Object.fromEntries(
+    files.map((f) => [
+      `@bulwark/${f.replace(/^bulwark-/, '').replace(/-\d+\.\d+\.\d+.*\.tgz$/, '')}`,
+      `file:${join(tarballs, f)}`,
+    ]),
+  );
+  cpSync(join(root, 'scripts', 'smoke'), app, { recursive: true });
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'bulwark-smoke',
+        private: true,
+        dependencies: {
+          ...local,
+          express: '^5.1.0',
+          fastify: '^5.6.0',
+          koa: '^3.0.0',
+          '@koa/router': '^15.7.0',
+          '@koa/bodyparser': '^6.1.0',
+          'prom-client': '^15.1.0',
+        },
+        devDependencies: {
+          typescript: '~5.9.3',
+          '@types/node': '^20.19.0',
+          '@types/express': '^5.0.3',
+          '@types/koa': '^3.0.0',
+        },
+        // The packages depend on each other by version: point those at the tarballs too.
+        overrides: local,
+      },
+      null,
+      2,
+    ),
+  );
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
+  run('node', ['esm-fastify.mjs'], app);
+  run('node', ['cjs-koa.cjs'], app);
+  run('npx', ['tsc', '-p', 'tsconfig.json'], app);
+  console.log('tarballs: ok');
+} finally {
+  if (!process.env.KEEP_SMOKE) rmSync(work, { recursive: true, force: true });
+  else console.log(`kept ${work}`);
+}

@@ -1,0 +1,53 @@
+// Smoke test from the packed tarballs, CommonJS, Koa: limiter + probes + the exchange capabilities.
+const assert = require('node:assert/strict');
+const Koa = require('koa');
+const Router = require('@koa/router');
+const { bodyParser } = require('@koa/bodyparser');
+const { rateLimiter } = require('@bulwark/rate-limiter');
+const { rateLimit } = require('@bulwark/rate-limiter/koa');
+const { createHealth } = require('@bulwark/health');
+const { healthRoutes } = require('@bulwark/health/koa');
+const { toKoa, toKoaRewrite, requestId } = require('@bulwark/http/koa');
+const { isBulwarkConfigError } = require('@bulwark/core');
+
+(async () => {
+  const app = new Koa();
+  const health = createHealth({ checks: [{ name: 'db', tags: ['ready'], run: () => true }] });
+  app.use(healthRoutes(health));
+  app.use(requestId());
+  app.use(toKoaRewrite((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)));
+  app.use(bodyParser());
+  app.use(rateLimit({ limiter: rateLimiter({ limit: 5, windowMs: 60000 }), allowList: ['10.0.0.0/8'] }));
+  const router = new Router();
+  const upper = Object.assign(
+    (req) => ({ kind: 'next', query: { ...req.query, seen: true }, transformResponse: (b) => ({ ...b, id: 'x' }) }),
+    { needs: ['response'] },
+  );
+  router.get('/items/:id', toKoa(upper), (ctx) => {
+    ctx.body = { id: ctx.params.id, query: ctx.query, original: ctx.originalUrl };
+  });
+  app.use(router.routes());
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const res = await fetch(`${url}/v2/items/7?q=1`);
+  assert.equal(res.status, 200);
+  assert.ok(res.headers.get('x-request-id'));
+  assert.deepEqual(await res.json(), { id: 'x', query: { q: '1', seen: true }, original: '/v2/items/7?q=1' });
+  assert.equal((await fetch(`${url}/livez`)).status, 200);
+  try {
+    rateLimiter({ limit: 1, windowMs: 'a fortnight' });
+    assert.fail('expected a config error');
+  } catch (e) {
+    assert.ok(isBulwarkConfigError(e));
+    assert.match(e.message, /not a time/);
+  }
+  const probes = await health.listen(0, { host: '127.0.0.1' });
+  assert.equal((await fetch(`http://127.0.0.1:${probes.port}/readyz`)).status, 200);
+  await health.close();
+  server.close();
+  console.log('cjs-koa: ok');
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
