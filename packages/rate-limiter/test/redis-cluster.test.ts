@@ -2,7 +2,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { memoryStore, rateLimiter, rateLimits } from '@bulwark/rate-limiter';
 import { redisStore } from '@bulwark/rate-limiter/redis';
-import { privateCluster, testPrefix } from './redis-helpers.js';
+import { privateCluster, testPrefix } from '@bulwark/test-servers/redis';
 
 /**
  * Against a real three-master Redis Cluster: all keys of one request share a slot (no CROSSSLOT), the script loads

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryStore, rateLimiter, type Decision } from '@bulwark/rate-limiter';
 import { redisStore, type RedisErrorPolicy, type StoreErrorEvent } from '@bulwark/rate-limiter/redis';
-import { PrivateRedis, testPrefix } from './redis-helpers.js';
+import { PrivateRedis, testPrefix } from '@bulwark/test-servers/redis';
 
 /**
  * Kills a private redis-server under load and brings it back: each onError policy decides every call while it is

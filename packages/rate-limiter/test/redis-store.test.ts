@@ -5,7 +5,7 @@ import { isBulwarkConfigError } from '@bulwark/core';
 import { memoryStore, rateLimiter, rateLimits, type Algorithm, type Decision } from '@bulwark/rate-limiter';
 import { RATE_LIMIT_SCRIPT_SHA, redisStore } from '@bulwark/rate-limiter/redis';
 import { manualClock } from './reference.js';
-import { sharedRedis, testPrefix } from './redis-helpers.js';
+import { sharedRedis, testPrefix } from '@bulwark/test-servers/redis';
 
 const redis = await sharedRedis();
 afterAll(() => redis?.disconnect());
