@@ -1,0 +1,54 @@
+import { expect, it } from 'vitest';
+
+it('locks the public surface of @bulwark/feature-flags and its subpaths', async () => {
+  expect(Object.keys(await import('@bulwark/feature-flags')).sort()).toMatchInlineSnapshot(`
+    [
+      "FeatureFlags",
+      "RequestFlags",
+      "bucket",
+      "constraintOperators",
+      "envName",
+      "envPrefix",
+      "featureFlags",
+      "fileSource",
+      "flagDocumentSchema",
+      "flagsGuard",
+      "httpSource",
+      "redisSource",
+      "requireFlagGuard",
+      "rolloutSeed",
+      "variantSeed",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/feature-flags/unleash')).sort()).toMatchInlineSnapshot(`
+    [
+      "fromUnleash",
+      "toUnleashVariant",
+      "unleashContext",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/feature-flags/openfeature')).sort()).toMatchInlineSnapshot(`
+    [
+      "BulwarkProvider",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/feature-flags/express')).sort()).toMatchInlineSnapshot(`
+    [
+      "flagsMiddleware",
+      "requireFlag",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/feature-flags/fastify')).sort()).toMatchInlineSnapshot(`
+    [
+      "flagRoutes",
+      "flagsMiddleware",
+      "requireFlag",
+    ]
+  `);
+  expect(Object.keys(await import('@bulwark/feature-flags/koa')).sort()).toMatchInlineSnapshot(`
+    [
+      "flagsMiddleware",
+      "requireFlag",
+    ]
+  `);
+});

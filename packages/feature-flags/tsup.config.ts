@@ -1,0 +1,10 @@
+import { packageBuild } from '../../tsup.base.js';
+
+export default packageBuild({
+  index: 'src/index.ts',
+  unleash: 'src/unleash.ts',
+  openfeature: 'src/openfeature.ts',
+  express: 'src/express.ts',
+  fastify: 'src/fastify.ts',
+  koa: 'src/koa.ts',
+});
