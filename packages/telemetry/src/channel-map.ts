@@ -2,6 +2,7 @@ import { trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { BulkheadOccupancyEvent, BulkheadRejectedEvent, LimitChangeEvent } from '@bulwark/bulkhead';
 import type { StateChangeEvent } from '@bulwark/circuit-breaker';
 import type { FallbackEvent, PolicyCallEvent, TimeoutEvent } from '@bulwark/core';
+import type { FlagEvaluationEvent, FlagsErrorEvent } from '@bulwark/feature-flags';
 import type { CheckEvent, ShutdownEvent } from '@bulwark/health';
 import type { RateLimitDecisionEvent } from '@bulwark/rate-limiter';
 import type { StoreErrorEvent } from '@bulwark/rate-limiter/redis';
@@ -17,7 +18,8 @@ import type { TelemetryLogger } from './logger.js';
  */
 
 /** The packages whose channels {@link instrument} subscribes to. */
-export type TelemetryPackage = 'core' | 'retry' | 'circuit-breaker' | 'bulkhead' | 'rate-limiter' | 'health';
+export type TelemetryPackage =
+  'core' | 'retry' | 'circuit-breaker' | 'bulkhead' | 'rate-limiter' | 'health' | 'feature-flags';
 
 /** Where a channel's events go; each sink is absent when not configured. */
 export interface TelemetrySinks {
@@ -169,6 +171,22 @@ export const channelHandlers: readonly ChannelHandler[] = [
     logger?.error(
       { prefix: e.prefix, operation: e.operation, decidedBy: e.decidedBy, err: errorMessage(e.error) },
       'bulwark: rate-limit store failed',
+    );
+  }),
+
+  // ---- feature-flags ----
+  on<FlagEvaluationEvent>('feature-flags', 'evaluation', (e, sinks) => {
+    // A sampled event stands for `weight` evaluations.
+    sinks.metrics?.flagEvaluations.inc(
+      { name: e.name, flag: e.flag, variant: e.variant ?? '', reason: e.reason },
+      e.weight,
+    );
+  }),
+  on<FlagsErrorEvent>('feature-flags', 'error', (e, sinks) => {
+    sinks.metrics?.flagDocumentErrors.inc({ name: e.name });
+    sinks.logger?.warn(
+      { name: e.name, err: errorMessage(e.error) },
+      'bulwark: flag document refused; the last good one stays',
     );
   }),
 

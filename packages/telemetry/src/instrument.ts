@@ -48,7 +48,7 @@ export interface Instrumentation {
   dispose(): void;
 }
 
-const packages = ['core', 'retry', 'circuit-breaker', 'bulkhead', 'rate-limiter', 'health'] as const;
+const packages = ['core', 'retry', 'circuit-breaker', 'bulkhead', 'rate-limiter', 'health', 'feature-flags'] as const;
 
 const optionsSchema = z
   .object({

@@ -25,6 +25,8 @@ export interface BulwarkMetrics {
   readonly rateLimitStoreErrors: Counter<'operation' | 'decided_by'>;
   readonly healthCheckStatus: Gauge<'name'>;
   readonly healthCheckDuration: Histogram<'name'>;
+  readonly flagEvaluations: Counter<'name' | 'flag' | 'variant' | 'reason'>;
+  readonly flagDocumentErrors: Counter<'name'>;
 }
 
 /**
@@ -88,5 +90,15 @@ export function bulwarkMetrics(registry: Registry): BulwarkMetrics {
       'name',
     ]),
     healthCheckDuration: histogram('bulwark_health_check_duration_seconds', 'Health check run time.', ['name']),
+    flagEvaluations: counter(
+      'bulwark_flag_evaluations_total',
+      'Feature flag evaluations, by flag, variant served and reason.',
+      ['name', 'flag', 'variant', 'reason'],
+    ),
+    flagDocumentErrors: counter(
+      'bulwark_flag_document_errors_total',
+      'Flag documents that could not be read or were refused (the last good one stayed in force).',
+      ['name'],
+    ),
   };
 }

@@ -8,6 +8,7 @@ import { bulkhead } from '@bulwark/bulkhead';
 import { rateLimiter } from '@bulwark/rate-limiter';
 import { redisStore } from '@bulwark/rate-limiter/redis';
 import { createHealth, gracefulShutdown } from '@bulwark/health';
+import { featureFlags } from '@bulwark/feature-flags';
 import { channelHandlers, instrument, type Instrumentation } from '@bulwark/telemetry';
 import { capturedLogger, countOf, newRegistry, valueOf } from './helpers.js';
 
@@ -163,6 +164,33 @@ describe('metrics and logs per primitive', () => {
       ],
     );
     expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
+  it('feature flags: evaluations by flag, variant and reason, weighted by the sample rate; refused documents', async () => {
+    const registry = newRegistry();
+    const { logger, lines } = capturedLogger();
+    telemetry = instrument({ registry, logger });
+    const doc = { flags: { beta: { rules: [{ targetingKeys: ['a'] }] } } };
+    const flags = featureFlags({ name: 'web', env: false, flags: doc });
+    for (const key of ['a', 'b', 'c']) flags.isEnabled('beta', { targetingKey: key });
+    const sampled = featureFlags({ name: 'sampled', env: false, flags: doc, evaluationSampleRate: 0.25 });
+    for (let i = 0; i < 8; i++) sampled.isEnabled('beta', { targetingKey: 'a' });
+    const evaluations = (labels: Record<string, string>) => valueOf(registry, 'bulwark_flag_evaluations_total', labels);
+    expect(await evaluations({ name: 'web', flag: 'beta', variant: 'on', reason: 'TARGETING_MATCH' })).toBe(1);
+    expect(await evaluations({ name: 'web', flag: 'beta', variant: 'off', reason: 'DEFAULT' })).toBe(2);
+    expect(await evaluations({ name: 'sampled', flag: 'beta', variant: 'on', reason: 'TARGETING_MATCH' })).toBe(8);
+    await expect(flags.set('x', { rules: [{ segments: ['none'] }] })).rejects.toThrow();
+    const source = {
+      load: async () => ({ flags: { ok: {} } }),
+      watch: (update: (d: unknown) => void) => (update({ flags: 1 }), () => {}),
+    };
+    const watched = featureFlags({ name: 'watched', env: false, source });
+    await watched.ready();
+    await new Promise((r) => setImmediate(r));
+    expect(await valueOf(registry, 'bulwark_flag_document_errors_total', { name: 'watched' })).toBe(1);
+    expect(lines.find((l) => l.msg === 'bulwark: flag document refused; the last good one stays')).toMatchObject({
+      name: 'watched',
+    });
   });
 
   it('shutdown steps are logged', async () => {
