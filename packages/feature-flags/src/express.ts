@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { toExpress } from '@bulwark/http/express';
 import type { FeatureFlags } from './feature-flags.js';
+import { flagsAdminGuard, type FlagsAdminOptions } from './flags-admin.js';
 import { flagsGuard, requireFlagGuard, type FlagsMiddlewareOptions, type RequireFlagOptions } from './flags-guard.js';
 import type { RequestFlags } from './request-flags.js';
 
@@ -38,3 +39,16 @@ export const flagsMiddleware = (flags: FeatureFlags, options?: FlagsMiddlewareOp
  */
 export const requireFlag = (flags: FeatureFlags, flag: string, options?: RequireFlagOptions): RequestHandler =>
   toExpress(requireFlagGuard(flags, flag, options));
+
+/**
+ * The flags admin (a page to see, toggle and roll out flags, and its JSON API) at `prefix` (default
+ * `/flags-admin`); other requests pass through. `authorize` is required. Mount a JSON body parser before it.
+ *
+ * @example
+ * ```ts
+ * app.use(express.json(), flagsAdmin(flags, { authorize: (req) => req.header('authorization') === `Bearer ${token}` }));
+ * // then open http://localhost:3000/flags-admin/
+ * ```
+ */
+export const flagsAdmin = (flags: FeatureFlags, options: FlagsAdminOptions): RequestHandler =>
+  toExpress(flagsAdminGuard(flags, options));

@@ -1,5 +1,6 @@
 import type { FastifyPluginCallback } from 'fastify';
-import { toFastify, toFastifyRoutes, type FastifyGuardHook } from '@bulwark/http/fastify';
+import { toFastify, toFastifyHandler, toFastifyRoutes, type FastifyGuardHook } from '@bulwark/http/fastify';
+import { flagsAdmin as createAdmin, type FlagsAdminOptions } from './flags-admin.js';
 import type { FeatureFlags } from './feature-flags.js';
 import { flagsGuard, requireFlagGuard, type FlagsMiddlewareOptions, type RequireFlagOptions } from './flags-guard.js';
 import type { RequestFlags } from './request-flags.js';
@@ -78,4 +79,25 @@ export const flagRoutes = (
     },
     { name: '@bulwark/feature-flags:routes', hook },
   );
+};
+
+/**
+ * Fastify plugin serving the flags admin (a page to see, toggle and roll out flags, and its JSON API) at `prefix`
+ * (default `/flags-admin`). `authorize` is required. Set the path with `prefix`, not with `register`'s prefix.
+ *
+ * @example
+ * ```ts
+ * await app.register(flagsAdmin(flags, { authorize: (req) => req.header('authorization') === `Bearer ${token}` }));
+ * ```
+ */
+export const flagsAdmin = (flags: FeatureFlags, options: FlagsAdminOptions): FastifyPluginCallback => {
+  const { handler, prefix } = createAdmin(flags, options);
+  const routeHandler = toFastifyHandler(handler);
+  return (fastify, _opts, done) => {
+    for (const url of [prefix, `${prefix}/*`]) {
+      // HEAD comes with GET (Fastify's exposeHeadRoutes).
+      fastify.route({ method: ['GET', 'PUT', 'DELETE'], url, handler: routeHandler });
+    }
+    done();
+  };
 };

@@ -104,7 +104,7 @@ const stickinessSchema = z
  */
 export const rolloutSchema = z
   .object({
-    percentage: z.number().min(0).max(100),
+    percentage: z.number().min(0, { message: 'must be at least 0' }).max(100, { message: 'must be at most 100' }),
     stickiness: stickinessSchema.default(['targetingKey']),
     /** Hash group; the flag key unless set. Two flags with one groupId roll out to the same users first. */
     groupId: z.string().optional(),

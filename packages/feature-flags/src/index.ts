@@ -32,3 +32,4 @@ export { httpSource, type HttpSourceOptions } from './http-source.js';
 export { redisSource, type RedisSourceClient, type RedisSourceOptions, type RedisSubscriber } from './redis-source.js';
 export { flagsGuard, requireFlagGuard, type FlagsMiddlewareOptions, type RequireFlagOptions } from './flags-guard.js';
 export { RequestFlags } from './request-flags.js';
+export { flagsAdminGuard, flagsAdminHandler, type FlagsAdminOptions } from './flags-admin.js';

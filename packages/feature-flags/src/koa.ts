@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { toKoa } from '@bulwark/http/koa';
 import type { FeatureFlags } from './feature-flags.js';
+import { flagsAdminGuard, type FlagsAdminOptions } from './flags-admin.js';
 import { flagsGuard, requireFlagGuard, type FlagsMiddlewareOptions, type RequireFlagOptions } from './flags-guard.js';
 
 /**
@@ -26,3 +27,16 @@ export const flagsMiddleware = (flags: FeatureFlags, options?: FlagsMiddlewareOp
  */
 export const requireFlag = (flags: FeatureFlags, flag: string, options?: RequireFlagOptions): Middleware =>
   toKoa(requireFlagGuard(flags, flag, options));
+
+/**
+ * The flags admin (a page to see, toggle and roll out flags, and its JSON API) at `prefix` (default
+ * `/flags-admin`); other requests go on to `next()`. `authorize` is required. Mount `@koa/bodyparser` before it.
+ *
+ * @example
+ * ```ts
+ * app.use(bodyParser());
+ * app.use(flagsAdmin(flags, { authorize: (req) => req.header('authorization') === `Bearer ${token}` }));
+ * ```
+ */
+export const flagsAdmin = (flags: FeatureFlags, options: FlagsAdminOptions): Middleware =>
+  toKoa(flagsAdminGuard(flags, options));

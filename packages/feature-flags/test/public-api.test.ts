@@ -12,6 +12,8 @@ it('locks the public surface of @bulwark/feature-flags and its subpaths', async 
       "featureFlags",
       "fileSource",
       "flagDocumentSchema",
+      "flagsAdminGuard",
+      "flagsAdminHandler",
       "flagsGuard",
       "httpSource",
       "redisSource",
@@ -34,6 +36,7 @@ it('locks the public surface of @bulwark/feature-flags and its subpaths', async 
   `);
   expect(Object.keys(await import('@bulwark/feature-flags/express')).sort()).toMatchInlineSnapshot(`
     [
+      "flagsAdmin",
       "flagsMiddleware",
       "requireFlag",
     ]
@@ -41,12 +44,14 @@ it('locks the public surface of @bulwark/feature-flags and its subpaths', async 
   expect(Object.keys(await import('@bulwark/feature-flags/fastify')).sort()).toMatchInlineSnapshot(`
     [
       "flagRoutes",
+      "flagsAdmin",
       "flagsMiddleware",
       "requireFlag",
     ]
   `);
   expect(Object.keys(await import('@bulwark/feature-flags/koa')).sort()).toMatchInlineSnapshot(`
     [
+      "flagsAdmin",
       "flagsMiddleware",
       "requireFlag",
     ]
