@@ -42,6 +42,7 @@ try {
           '@koa/router': '^15.7.0',
           '@koa/bodyparser': '^6.1.0',
           'prom-client': '^15.1.0',
+          '@openfeature/server-sdk': '^1.23.0',
         },
         devDependencies: {
           typescript: '~5.9.3',

@@ -9,6 +9,11 @@ const { createHealth } = require('@bulwark/health');
 const { healthRoutes } = require('@bulwark/health/koa');
 const { toKoa, toKoaRewrite, requestId } = require('@bulwark/http/koa');
 const { isBulwarkConfigError } = require('@bulwark/core');
+const { featureFlags } = require('@bulwark/feature-flags');
+const { fromUnleash, unleashContext } = require('@bulwark/feature-flags/unleash');
+const { flagsMiddleware, requireFlag } = require('@bulwark/feature-flags/koa');
+const { createVersioning, headerVersion, uriVersion, versionChange } = require('@bulwark/api-versioning');
+const { apiVersioning } = require('@bulwark/api-versioning/koa');
 
 (async () => {
   const app = new Koa();
@@ -18,7 +23,18 @@ const { isBulwarkConfigError } = require('@bulwark/core');
   app.use(toKoaRewrite((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)));
   app.use(bodyParser());
   app.use(rateLimit({ limiter: rateLimiter({ limit: 5, windowMs: 60000 }), allowList: ['10.0.0.0/8'] }));
+  // Flags imported from an Unleash document, on Koa.
+  const unleash = {
+    features: [{ name: 'beta', enabled: true, strategies: [{ name: 'userWithId', parameters: { userIds: 'alice' } }] }],
+  };
+  const flags = featureFlags({ flags: fromUnleash(unleash).document, env: false });
+  assert.equal(flags.isEnabled('beta', unleashContext({ userId: 'alice' })), true);
+  const who = { targetingKey: (req) => req.header('x-user') };
+  app.use(flagsMiddleware(flags, who));
   const router = new Router();
+  router.get('/beta', requireFlag(flags, 'beta', who), (ctx) => {
+    ctx.body = { on: ctx.state.flags.isEnabled('beta') };
+  });
   const upper = Object.assign(
     (req) => ({ kind: 'next', query: { ...req.query, seen: true }, transformResponse: (b) => ({ ...b, id: 'x' }) }),
     { needs: ['response'] },
@@ -35,6 +51,8 @@ const { isBulwarkConfigError } = require('@bulwark/core');
   assert.ok(res.headers.get('x-request-id'));
   assert.deepEqual(await res.json(), { id: 'x', query: { q: '1', seen: true }, original: '/v2/items/7?q=1' });
   assert.equal((await fetch(`${url}/livez`)).status, 200);
+  assert.equal((await fetch(`${url}/beta`, { headers: { 'x-user': 'bob' } })).status, 404);
+  assert.deepEqual(await (await fetch(`${url}/beta`, { headers: { 'x-user': 'alice' } })).json(), { on: true });
   try {
     rateLimiter({ limit: 1, windowMs: 'a fortnight' });
     assert.fail('expected a config error');
@@ -42,6 +60,25 @@ const { isBulwarkConfigError } = require('@bulwark/core');
     assert.ok(isBulwarkConfigError(e));
     assert.match(e.message, /not a time/);
   }
+  // API versioning on its own Koa app: /v1 stripped, deprecated headers, the v2 change translated back down.
+  const versioning = createVersioning({
+    versions: [{ version: '1', deprecatedAt: '2026-01-01', sunsetAt: '2099-01-01' }, { version: '2' }],
+    extract: [uriVersion(), headerVersion()],
+    defaultVersion: 'latest',
+    changes: [versionChange({ version: '2', description: 'title → name', response: ({ name }) => ({ title: name }) })],
+  });
+  const api = new Koa();
+  api.use(apiVersioning(versioning));
+  api.use((ctx) => {
+    ctx.body = { name: `${ctx.path}@${ctx.state.apiVersion}` };
+  });
+  const apiServer = api.listen(0, '127.0.0.1');
+  await new Promise((r) => apiServer.once('listening', r));
+  const v1 = await fetch(`http://127.0.0.1:${apiServer.address().port}/v1/things`);
+  assert.deepEqual(await v1.json(), { title: '/things@1' });
+  assert.match(v1.headers.get('deprecation'), /^@\d+$/);
+  assert.equal((await fetch(`http://127.0.0.1:${apiServer.address().port}/v7/things`)).status, 404);
+  apiServer.close();
   const probes = await health.listen(0, { host: '127.0.0.1' });
   assert.equal((await fetch(`http://127.0.0.1:${probes.port}/readyz`)).status, 200);
   await health.close();

@@ -14,6 +14,13 @@ import { instrument } from '@bulwark/telemetry';
 import { metricsRoute } from '@bulwark/telemetry/fastify';
 import { toFastify, toFastifyRewriteUrl } from '@bulwark/http/fastify';
 import { Registry } from 'prom-client';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { featureFlags, fileSource } from '@bulwark/feature-flags';
+import { flagsMiddleware, flagRoutes } from '@bulwark/feature-flags/fastify';
+import { BulwarkProvider } from '@bulwark/feature-flags/openfeature';
+import { OpenFeature } from '@openfeature/server-sdk';
 
 const registry = new Registry();
 const telemetry = instrument({ registry, defaultMetrics: true });
@@ -43,6 +50,17 @@ const stamp = Object.assign(
   },
 );
 await app.register(toFastify(stamp, { name: 'stamp' }));
+// Feature flags from a watched YAML file, on requests and through OpenFeature.
+const flagFile = join(mkdtempSync(join(tmpdir(), 'smoke-flags-')), 'flags.yaml');
+writeFileSync(flagFile, 'flags:\n  beta:\n    rules:\n      - targetingKeys: [alice]\n');
+const flags = featureFlags({ source: fileSource(flagFile, { watch: true }), env: false });
+await flags.ready();
+await app.register(flagsMiddleware(flags, { targetingKey: (req) => req.header('x-user') }));
+await app.register(flagRoutes(flags, { targetingKey: (req) => req.header('x-user') }));
+app.get('/beta', { config: { featureFlag: 'beta', rateLimit: false } }, async (request) => ({
+  beta: request.flags.isEnabled('beta'),
+}));
+await OpenFeature.setProviderAndWait(new BulwarkProvider(flags));
 app.post('/echo', async (request) => ({ got: request.body, limit: request.rateLimit?.remaining }));
 app.get('/quote', () => outbound.execute(() => Promise.reject(new UpstreamError('down'))));
 await app.listen({ port: 0, host: '127.0.0.1' });
@@ -64,7 +82,17 @@ assert.deepEqual(await refused.json(), { error: 'slow down' });
 assert.equal((await fetch(`${url}/readyz`)).status, 200); // probes are never limited
 health.signalNotReady('smoke');
 assert.equal((await fetch(`${url}/readyz`)).status, 503);
+assert.equal((await fetch(`${url}/beta`, { headers: { 'x-user': 'bob' } })).status, 404);
+// The stamp guard's response transform reaches every JSON route: flags compose with it.
+assert.deepEqual(await (await fetch(`${url}/beta`, { headers: { 'x-user': 'alice' } })).json(), { beta: true, v: 2 });
+assert.equal(await OpenFeature.getClient().getBooleanValue('beta', false, { targetingKey: 'alice' }), true);
+await flags.set('beta', { rules: [{ targetingKeys: ['alice', 'bob'] }] });
+assert.equal((await fetch(`${url}/beta`, { headers: { 'x-user': 'bob' } })).status, 200);
 const metrics = await (await fetch(`${url}/metrics`)).text();
+assert.match(
+  metrics,
+  /bulwark_flag_evaluations_total\{name="flags",flag="beta",variant="on",reason="TARGETING_MATCH"\}/,
+);
 assert.match(metrics, /bulwark_circuit_state\{name="",state="open"\} 1/);
 assert.match(metrics, /process_cpu_user_seconds_total/);
 assert.deepEqual(
@@ -72,6 +100,8 @@ assert.deepEqual(
   { failures: 2, rejections: 0 },
 );
 telemetry.dispose();
+await OpenFeature.close();
+await flags.close();
 await app.close();
 await health.close();
 console.log('esm-fastify: ok');

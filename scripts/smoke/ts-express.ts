@@ -9,6 +9,31 @@ import { requestId, toExpress, toExpressRewrite } from '@bulwark/http/express';
 import type { Guard, RequestView } from '@bulwark/http';
 import { createHealth } from '@bulwark/health';
 import { healthRoutes } from '@bulwark/health/express';
+import { featureFlags, type FlagEvaluation } from '@bulwark/feature-flags';
+import { flagsMiddleware, requireFlag } from '@bulwark/feature-flags/express';
+import { createVersioning, headerVersion, uriVersion, type DeprecationEntry } from '@bulwark/api-versioning';
+import { apiVersioning, deprecateRoute } from '@bulwark/api-versioning/express';
+
+const versioning = createVersioning({
+  versions: [
+    { version: '2024-06-01', deprecatedAt: new Date('2025-01-01'), sunsetAt: '2026-06-01' },
+    { version: '2025-01-01' },
+  ],
+  extract: [uriVersion(), headerVersion('api-version')],
+  defaultVersion: 'latest',
+});
+const deprecations: DeprecationEntry[] = versioning.deprecations();
+
+const flags = featureFlags({
+  flags: {
+    flags: {
+      'new-checkout': { rules: [{ rollout: { percentage: 10 } }] },
+      color: { variants: { red: '#d00', blue: '#00d' }, defaultVariant: 'red' },
+    },
+  },
+});
+const color: string = flags.getString('color', 'grey', { targetingKey: 'u1' });
+const detail: FlagEvaluation<boolean> = flags.evaluate('new-checkout', { targetingKey: 'u1' }, false);
 
 const breaker = circuitBreaker({ window: timeWindow({ windowMs: '30s', minimumCalls: 5 }), stats: true });
 const policy = compose(
@@ -33,9 +58,18 @@ app.use(healthRoutes(createHealth()));
 app.use(requestId());
 app.use(toExpressRewrite((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)));
 app.use(rateLimit({ limiter: rateLimiter({ limit: 10, windowMs: '1 minute' }), headers: 'draft-8', statusCode: 429 }));
+app.use(apiVersioning(versioning));
+app.get('/old', deprecateRoute({ deprecatedAt: '2026-01-01' }), (req, res) => {
+  const version: string | undefined = req.apiVersion;
+  res.json({ version });
+});
+app.use(flagsMiddleware(flags, { targetingKey: (req) => req.header('x-user'), headers: ['x-client'] }));
+app.get('/checkout', requireFlag(flags, 'new-checkout'), (req, res) => {
+  res.json({ on: req.flags?.isEnabled('new-checkout') ?? false });
+});
 app.post('/users', express.json(), toExpress(validated), (req, res) => {
   const decision: Decision | undefined = req.rateLimit;
   const id: string | undefined = req.requestId;
   res.json({ remaining: decision?.remaining, id });
 });
-export { app, getUser, stats, classify };
+export { app, getUser, stats, classify, color, detail, deprecations };
