@@ -93,10 +93,11 @@ export class PrivateRedis {
 }
 
 /**
- * A private three-master Redis Cluster (no replicas), for checking that one request's keys share a slot and that
- * scripts load on every node. Its config files go to a temporary directory.
+ * A private three-master Redis Cluster (no replicas), for checking that one request's keys share a slot, that
+ * scripts load on every node, and what a dead master does (`nodes[i].stop()`). Its config files go to a temporary
+ * directory.
  */
-export async function privateCluster(): Promise<{ ports: number[]; stop(): Promise<void> }> {
+export async function privateCluster(): Promise<{ ports: number[]; nodes: PrivateRedis[]; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-cluster-'));
   const nodes = await Promise.all(
     [0, 1, 2].map((i) =>
@@ -129,6 +130,7 @@ export async function privateCluster(): Promise<{ ports: number[]; stop(): Promi
   }
   return {
     ports,
+    nodes,
     stop: async () => {
       await Promise.all(nodes.map((n) => n.stop()));
       rmSync(dir, { recursive: true, force: true });

@@ -43,7 +43,12 @@ const optionsSchema = z
         { message: 'expected false, a whole hop count >= 0, a list of CIDR ranges or presets, or a function' },
       )
       .default(false),
-    header: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
+    // Header names are case-insensitive: `X-Forwarded-For` is the same header.
+    header: z
+      .string()
+      .toLowerCase()
+      .pipe(z.enum(['x-forwarded-for', 'forwarded']))
+      .default('x-forwarded-for'),
   })
   .strict();
 

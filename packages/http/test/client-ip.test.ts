@@ -47,6 +47,13 @@ describe('clientIp', () => {
     expect(trusted(r)).toBe('2001:db8:cafe::17');
   });
 
+  it('takes the header name in any case, and refuses a header it cannot read', () => {
+    const trusted = clientIpResolver({ trustProxy: 1, header: 'X-Forwarded-For' as 'x-forwarded-for' });
+    expect(trusted(req('10.0.0.2', { 'x-forwarded-for': '6.6.6.6' }))).toBe('6.6.6.6');
+    expect(() => clientIpResolver({ header: 'x-real-ip' as 'forwarded' })).toThrow(/header/);
+    expect(() => clientIpResolver({ trustproxy: 1 } as never)).toThrow(/"trustproxy": unknown option/);
+  });
+
   it('stops at a malformed hop and keeps the last good address, never the garbage', () => {
     const trusted = clientIpResolver({ trustProxy: ['10.0.0.0/8'] });
     expect(trusted(req('10.0.0.2', { 'x-forwarded-for': 'not-an-ip, 10.0.0.1' }))).toBe('10.0.0.1');

@@ -202,6 +202,13 @@ function allowListTest(o: O): ((req: RequestView, key: string) => boolean) | und
   };
 }
 
+/** A refund that failed leaves the request counted: worth a warning, never a crash. */
+function warnRefundFailed(error: unknown): void {
+  process.emitWarning(`rate limit refund failed: ${error instanceof Error ? error.message : String(error)}`, {
+    code: 'BULWARK_RATE_LIMIT_REFUND',
+  });
+}
+
 /**
  * The neutral rate-limit guard: decides each request with the limiter (synchronously with a memory store: no
  * promise per request), sets the rate-limit headers, and answers refused requests with 429, `Retry-After` and a
@@ -255,7 +262,10 @@ export function rateLimitGuard<M extends StoreMode>(options: RateLimitOptions<M>
         countIf === undefined
           ? undefined
           : (status) => {
-              if (!countIf(status)) void limiter.refund(key, cost);
+              if (countIf(status)) return;
+              // A store's refund may reject (a custom store, say): that must not become an unhandled rejection.
+              const refunded = limiter.refund(key, cost) as unknown;
+              if (refunded instanceof Promise) refunded.catch(warnRefundFailed);
             },
     };
   };

@@ -93,6 +93,15 @@ const optionsSchema = z
     batch: z.boolean().optional(),
   })
   .strict()
+  .superRefine((o, ctx) => {
+    if (o.batch === true && (o.client as { isCluster?: boolean }).isCluster === true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['batch'],
+        message: "cannot batch on a Redis Cluster: one batch's keys live on several nodes (CROSSSLOT)",
+      });
+    }
+  })
   .transform((o) => ({ ...o, batch: o.batch ?? (o.client as { isCluster?: boolean }).isCluster !== true }));
 
 /** A store in Redis, shared by every instance of a service. Create with {@link redisStore}. */

@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import { TimeoutError, type Clock } from '@bulwark/core';
 import { DeadlineQueue, type DeadlineEntry } from '@bulwark/core/internal';
 import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js';
@@ -42,9 +43,28 @@ function isNoScript(error: unknown): boolean {
 }
 
 /**
+ * True when Redis answered with an error (a Lua error, WRONGTYPE): the connection works, so this call failed but
+ * the node is not down. ioredis names these `ReplyError`.
+ */
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
+/**
+ * The node owning a key, for per-node backoff: on an ioredis `Cluster`, the master its slot maps to (`slots` is
+ * ioredis' slot table); `''` for a single Redis, where there is one node.
+ */
+function nodeResolver(client: RedisClientLike): (key: string) => string {
+  const cluster = client as { isCluster?: boolean; slots?: readonly (readonly string[] | undefined)[] };
+  if (cluster.isCluster !== true) return () => '';
+  return (key) => cluster.slots?.[calculateSlot(key)]?.[0] ?? '';
+}
+
+/**
  * Runs the rate-limit script: batches the calls of one tick, bounds each round trip by `timeoutMs`, falls back to
- * EVAL on NOSCRIPT, and after a failure refuses calls at once for `errorBackoffMs`. It knows nothing of limits or
- * decisions: replies are arrays of integers, `replyLength` long per call.
+ * EVAL on NOSCRIPT, and after a node failed (no connection, or no reply in time) refuses that node's calls at once
+ * for `errorBackoffMs`: on a Cluster, the other nodes' keys are decided by Redis as usual. It knows nothing of
+ * limits or decisions: replies are arrays of integers, `replyLength` long per call.
  */
 export class ScriptRunner {
   readonly #client: RedisClientLike;
@@ -53,9 +73,10 @@ export class ScriptRunner {
   readonly #batch: boolean;
   readonly #clock: Clock;
   readonly #deadlines: DeadlineQueue;
+  readonly #nodeOf: (key: string) => string;
   #queue: Pending[] = [];
-  #downUntil = 0;
-  #lastError: Error = new Error('redis store down');
+  /** Nodes in backoff: until when, and the error that put them there. Empty while every node answers. */
+  readonly #down = new Map<string, { until: number; error: Error }>();
 
   constructor(options: ScriptRunnerOptions) {
     this.#client = options.client;
@@ -64,6 +85,7 @@ export class ScriptRunner {
     this.#batch = options.batch;
     this.#clock = options.clock;
     this.#deadlines = new DeadlineQueue(options.clock);
+    this.#nodeOf = nodeResolver(options.client);
   }
 
   /**
@@ -71,9 +93,13 @@ export class ScriptRunner {
    * `replyLength`: how many integers the call's reply has (a batch's reply is its calls' replies concatenated).
    */
   run(keys: string[], args: string[], replyLength: number): Promise<unknown> {
-    if (this.#downUntil !== 0) {
-      if (this.#clock.now() < this.#downUntil) return Promise.reject(this.#lastError);
-      this.#downUntil = 0;
+    if (this.#down.size > 0) {
+      const node = this.#nodeOf(keys[0]!);
+      const down = this.#down.get(node);
+      if (down !== undefined) {
+        if (this.#clock.now() < down.until) return Promise.reject(down.error);
+        this.#down.delete(node);
+      }
     }
     if (!this.#batch) return this.#timed(keys, args);
     return new Promise((resolve, reject) => {
@@ -121,17 +147,22 @@ export class ScriptRunner {
     }
   };
 
-  /** Runs the script with the store's timeout; a failure starts the error backoff. */
+  /** Runs the script with the store's timeout; a failure of the node starts its error backoff. */
   #timed(keys: string[], args: string[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
+      const timedOut = () => {
+        if (settled) return;
+        settled = true;
+        reject(this.#fail(new TimeoutError(this.#timeoutMs), keys[0]!));
+      };
       const entry: DeadlineEntry = {
         deadline: this.#clock.now() + this.#timeoutMs,
         queued: false,
+        // A deadline seen late (a GC pause, a long synchronous task) may find the reply already in the socket:
+        // timers run before the loop reads sockets, so give the reply that turn before calling Redis slow.
         expire: () => {
-          if (settled) return;
-          settled = true;
-          reject(this.#down(new TimeoutError(this.#timeoutMs)));
+          if (!settled) setImmediate(timedOut);
         },
       };
       this.#deadlines.add(entry);
@@ -146,16 +177,18 @@ export class ScriptRunner {
           if (settled) return;
           settled = true;
           this.#deadlines.remove(entry);
-          reject(this.#down(error));
+          reject(this.#fail(error, keys[0]!));
         },
       );
     });
   }
 
-  #down(error: unknown): Error {
+  /** The error of a failed call; puts the key's node in backoff unless Redis itself answered with the error. */
+  #fail(error: unknown, key: string): Error {
     const e = error instanceof Error ? error : new Error(String(error));
-    this.#lastError = e;
-    if (this.#errorBackoffMs > 0) this.#downUntil = this.#clock.now() + this.#errorBackoffMs;
+    if (this.#errorBackoffMs > 0 && !isReplyError(e)) {
+      this.#down.set(this.#nodeOf(key), { until: this.#clock.now() + this.#errorBackoffMs, error: e });
+    }
     return e;
   }
 

@@ -102,6 +102,42 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
     },
   );
 
+  it.each(frameworks)('%s: a store whose refund rejects never crashes the process (issue 22)', async (framework) => {
+    const memory = memoryStore();
+    // A custom store, as the public interface allows: decisions from memory, refunds that fail.
+    const failingRefunds = {
+      mode: 'async' as const,
+      bind(rules: Parameters<typeof memory.bind>[0]) {
+        const inner = memory.bind(rules);
+        return {
+          consume: async (...a: Parameters<typeof inner.consume>) => inner.consume(...a),
+          peek: async (...a: Parameters<typeof inner.peek>) => inner.peek(...a),
+          refund: () => Promise.reject(new Error('refund store down')),
+          reset: async (...a: Parameters<typeof inner.reset>) => inner.reset(...a),
+        };
+      },
+    };
+    const unhandled: unknown[] = [];
+    const warnings: string[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('unhandledRejection', onUnhandled);
+    process.on('warning', onWarning);
+    try {
+      const s = await start(framework, {
+        limiter: rateLimiter({ limit: 5, windowMs: 60_000, store: failingRefunds }),
+        countIf: (status) => status < 400,
+      });
+      expect((await fetch(`${s.url}/fail`)).status).toBe(500);
+      await expect.poll(() => warnings.some((w) => w.includes('refund store down'))).toBe(true);
+      expect((await fetch(`${s.url}/echo`)).status).toBe(200);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      process.off('warning', onWarning);
+    }
+  });
+
   it('requestPropertyName names where the decision goes, or turns it off', () => {
     const view = {
       method: 'GET',

@@ -52,3 +52,50 @@ it('200 parallel clients on one key of a Cluster never get more than the limit',
   const decisions = await Promise.all(Array.from({ length: 200 }, () => l.consume('hot')));
   expect(decisions.filter((d) => d.allowed)).toHaveLength(25);
 });
+
+it('refuses batch: true on a Cluster at construction', () => {
+  expect(() => redisStore({ client, batch: true })).toThrow(/cannot batch on a Redis Cluster/);
+});
+
+it('a dead master leaves every key on the other masters exactly limited (issue 22)', async () => {
+  // Its own cluster: this one loses a master.
+  const own = await privateCluster();
+  const c = new Cluster([{ host: '127.0.0.1', port: own.ports[0]! }], {
+    redisOptions: { maxRetriesPerRequest: 1 },
+    clusterRetryStrategy: () => 100,
+  });
+  c.on('error', () => undefined); // the dead node's connection errors are expected
+  try {
+    await c.ping();
+    const store = redisStore({ client: c, prefix: 'rl:', timeoutMs: 300, onError: 'closed', errorBackoffMs: 5_000 });
+    const limiter = rateLimiter({ name: 'fleet', limit: 3, windowMs: 60_000, store });
+    const keys = Array.from({ length: 60 }, (_, i) => `user-${i}`);
+    const deadPort = own.ports[2]!;
+    const ownerPort = async (key: string) => {
+      const slot = Number(await c.cluster('KEYSLOT', `rl:{${key}}:fleet`));
+      return (c as unknown as { slots: string[][] }).slots[slot]![0]!.split(':')[1];
+    };
+    const owners = new Map(await Promise.all(keys.map(async (k) => [k, Number(await ownerPort(k))] as const)));
+    await own.nodes[2]!.stop();
+    // A call to the dead master fails and backs off that node only.
+    for (const key of keys.filter((k) => owners.get(k) === deadPort).slice(0, 3)) await limiter.consume(key);
+    const healthy = keys.filter((k) => owners.get(k) !== deadPort);
+    expect(healthy.length).toBeGreaterThan(20);
+    for (const key of healthy) {
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push(await limiter.consume(key));
+      expect(decisions.map((d) => [d.allowed, d.error === undefined])).toEqual([
+        [true, true],
+        [true, true],
+        [true, true],
+        [false, true],
+      ]);
+    }
+    const dead = keys.find((k) => owners.get(k) === deadPort)!;
+    const refused = await limiter.consume(dead);
+    expect([refused.allowed, refused.error !== undefined]).toEqual([false, true]); // onError 'closed'
+  } finally {
+    c.disconnect();
+    await own.stop();
+  }
+}, 60_000);

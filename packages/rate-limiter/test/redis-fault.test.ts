@@ -74,3 +74,30 @@ describe.each<[string, () => RedisErrorPolicy]>([
     }
   }, 30_000);
 });
+
+describe('a late reply is not a dead Redis (issue 22)', () => {
+  it('a 300 ms event-loop stall with a healthy Redis changes no decision', async () => {
+    const client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    const store = redisStore({ client, prefix: testPrefix(), timeoutMs: 50, onError: 'open', errorBackoffMs: 1_000 });
+    const events: StoreErrorEvent[] = [];
+    store.onError((e) => events.push(e));
+    const limiter = rateLimiter({ name: 'stall', limit: 3, windowMs: 60_000, store });
+    try {
+      await limiter.consume('warm'); // connected, script loaded
+      const decisions = Array.from({ length: 5 }, () => limiter.consume('k'));
+      await new Promise((r) => setImmediate(r)); // the batch is sent: its replies are on their way
+      // Synchronous work (a GC pause, a big JSON.stringify) while the replies arrive: every deadline passes.
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+      const settled = await Promise.all(decisions);
+      expect(settled.map((d) => d.allowed)).toEqual([true, true, true, false, false]);
+      expect(settled.every((d) => d.error === undefined)).toBe(true);
+      expect(events).toEqual([]);
+      // and the store is not in backoff: the next decision comes from Redis too
+      const after = await limiter.consume('k');
+      expect([after.allowed, after.error]).toEqual([false, undefined]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
