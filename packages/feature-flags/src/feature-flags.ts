@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { systemClock, type Clock } from '@bulwark/core';
-import { BulwarkError } from '@bulwark/core';
+import { BulwarkError, systemClock, type Clock } from '@bulwark/core';
 import {
   bulwarkChannel,
   clockSchema,

@@ -54,6 +54,7 @@ export const constraintSchema = z
     /** The operand of the numeric, date, semver and regex operators. */
     value: scalar.optional(),
     inverted: z.boolean().default(false),
+    /** Compare case-insensitively: the `str_*` operators and `regex` (as Unleash; `in` stays exact). */
     caseInsensitive: z.boolean().default(false),
   })
   .strict()
