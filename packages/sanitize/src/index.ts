@@ -1,0 +1,4 @@
+export { jsonParser, parseJson, JsonError, type JsonParserOptions, type JsonRefusal } from './json-parser.js';
+export { cleanString, stringCleaner, truncateUtf8, type CleanStringOptions } from './clean-string.js';
+export { safeFilename, type SafeFilenameOptions } from './safe-filename.js';
+export { PathTraversalError, safeJoin, safeJoinReal } from './safe-join.js';
