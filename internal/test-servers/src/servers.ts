@@ -5,7 +5,7 @@
  * `500 {"handled": message}` so tests can see that errors reached it.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import express5 from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
@@ -100,6 +100,27 @@ function hangTracker() {
 function listening(server: Server): string {
   const { port } = server.address() as AddressInfo;
   return `http://127.0.0.1:${port}`;
+}
+
+/** A listening test server: its base URL, and a close that also drops keep-alive connections. */
+export interface Listening {
+  readonly url: string;
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * Serves a request listener (an Express app, a Koa app's `callback()`) on a free loopback port.
+ *
+ * @example
+ * ```ts
+ * const { url, close } = await listen(app); // Express
+ * const koa = await listen(app.callback());
+ * ```
+ */
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => unknown): Promise<Listening> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: listening(server), close: () => closeServer(server) };
 }
 
 async function closeServer(server: Server): Promise<void> {

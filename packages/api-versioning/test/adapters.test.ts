@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import express from 'express';
@@ -8,6 +7,7 @@ import { toExpressEndpoints } from '@bulwark/http/express';
 import { toFastifyEndpoints } from '@bulwark/http/fastify';
 import { toKoaEndpoints } from '@bulwark/http/koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen, type Listening } from '@bulwark/test-servers';
 import { createVersioning, headerVersion, uriVersion, versionChange } from '../src/index.js';
 import * as onExpress from '../src/express.js';
 import * as onFastify from '../src/fastify.js';
@@ -43,7 +43,7 @@ const versioning = createVersioning({
 const legacy = { deprecatedAt: '2026-02-01T00:00:00Z', sunsetAt: '2099-01-01T00:00:00Z' };
 const deprecations = [versioning.deprecationsEndpoint('/deprecations')];
 
-async function start(name: string): Promise<{ url: string; close(): Promise<void> }> {
+async function start(name: string): Promise<Listening> {
   if (name === 'express') {
     const app = express();
     app.use(express.json());
@@ -55,12 +55,7 @@ async function start(name: string): Promise<{ url: string; close(): Promise<void
       (req, res) => void res.status(201).json({ fullName: (req.body as { fullName?: string }).fullName }),
     );
     app.get('/legacy', onExpress.deprecateRoute(legacy), (_req, res) => void res.send('old'));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: () => new Promise((r) => server.close(() => r())),
-    };
+    return listen(app);
   }
   if (name === 'fastify') {
     const app = Fastify({ rewriteUrl: onFastify.fastifyRewriteUrl(versioning) });
@@ -76,8 +71,8 @@ async function start(name: string): Promise<{ url: string; close(): Promise<void
       reply.code(201).send({ fullName: (request.body as { fullName?: string }).fullName }),
     );
     app.get('/legacy', { config: { deprecated: legacy } }, async () => 'old');
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url, close: () => app.close() };
   }
   const app = new Koa();
   app.use(bodyParser());
@@ -95,16 +90,11 @@ async function start(name: string): Promise<{ url: string; close(): Promise<void
     ctx.body = 'old';
   });
   app.use(router.routes());
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
+  return listen(app.callback());
 }
 
 describe.each(['express', 'fastify', 'koa'])('api versioning on %s', (name) => {
-  let server: { url: string; close(): Promise<void> };
+  let server: Listening;
   beforeAll(async () => {
     server = await start(name);
   });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from '@bulwark/test-servers';
 import { featureFlags, type FeatureFlags } from '../src/index.js';
 import { flagsAdmin } from '../src/express.js';
 
@@ -47,10 +47,7 @@ describe.skipIf(!haveChromium)('flags admin page in Chromium', () => {
       express.json(),
       flagsAdmin(flags, { authorize: (req) => (req.header('cookie') ?? '').includes('admin=yes') }),
     );
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((r) => server.close(() => r()));
+    ({ url, close } = await listen(app));
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu'] });
   });
   afterAll(async () => {

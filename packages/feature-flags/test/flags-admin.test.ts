@@ -1,9 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen, type Listening } from '@bulwark/test-servers';
 import { featureFlags, type FeatureFlags, type FlagSource } from '../src/index.js';
 import * as onExpress from '../src/express.js';
 import * as onFastify from '../src/fastify.js';
@@ -15,24 +15,19 @@ const doc = {
   flags: { beta: { rules: [{ rollout: { percentage: 10 } }] }, base: {}, child: { prerequisites: [{ flag: 'base' }] } },
 };
 
-async function start(name: string, flags: FeatureFlags): Promise<{ url: string; close(): Promise<void> }> {
+async function start(name: string, flags: FeatureFlags): Promise<Listening> {
   if (name === 'express') {
     const app = express();
     app.use(express.json(), onExpress.flagsAdmin(flags, { authorize }));
     app.get('/other', (_req, res) => void res.send('other'));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: () => new Promise((r) => server.close(() => r())),
-    };
+    return listen(app);
   }
   if (name === 'fastify') {
     const app = Fastify();
     await app.register(onFastify.flagsAdmin(flags, { authorize }));
     app.get('/other', async () => 'other');
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, close: () => app.close() };
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url, close: () => app.close() };
   }
   const app = new Koa();
   app.use(bodyParser());
@@ -40,18 +35,13 @@ async function start(name: string, flags: FeatureFlags): Promise<{ url: string; 
   app.use((ctx) => {
     if (ctx.path === '/other') ctx.body = 'other';
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
+  return listen(app.callback());
 }
 
 describe.each(['express', 'fastify', 'koa'])('flags admin on %s', (name) => {
   let flags: FeatureFlags;
   let saved: unknown[];
-  let server: { url: string; close(): Promise<void> };
+  let server: Listening;
   const call = (path: string, init: RequestInit = {}) =>
     fetch(`${server.url}/flags-admin${path}`, { ...init, headers: { authorization: token, ...init.headers } });
 

@@ -1,9 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from '@bulwark/test-servers';
 import { featureFlags, type FlagsMiddlewareOptions } from '../src/index.js';
 import * as onExpress from '../src/express.js';
 import * as onFastify from '../src/fastify.js';
@@ -43,12 +43,7 @@ beforeAll(async () => {
   e.use(onExpress.flagsMiddleware(flags, options));
   e.get('/check', (req, res) => void res.json(report(req.flags!)));
   e.get('/beta', onExpress.requireFlag(flags, 'beta', options), (_req, res) => void res.send('beta'));
-  const eServer = e.listen(0, '127.0.0.1');
-  await new Promise((r) => eServer.once('listening', r));
-  apps.express = {
-    url: `http://127.0.0.1:${(eServer.address() as AddressInfo).port}`,
-    close: () => new Promise((r) => eServer.close(() => r())),
-  };
+  apps.express = await listen(e);
 
   const f = Fastify();
   await f.register(onFastify.flagsMiddleware(flags, options));
@@ -59,8 +54,7 @@ beforeAll(async () => {
     await scope.register(onFastify.requireFlag(flags, 'beta', { ...options, status: 403 }));
     scope.get('/scoped', async () => 'scoped');
   });
-  await f.listen({ port: 0, host: '127.0.0.1' });
-  apps.fastify = { url: `http://127.0.0.1:${(f.server.address() as AddressInfo).port}`, close: () => f.close() };
+  apps.fastify = { url: await f.listen({ port: 0, host: '127.0.0.1' }), close: () => f.close() };
 
   const k = new Koa();
   const router = new Router();
@@ -72,12 +66,7 @@ beforeAll(async () => {
     ctx.body = 'beta';
   });
   k.use(router.routes());
-  const kServer = k.listen();
-  await new Promise((r) => kServer.once('listening', r));
-  apps.koa = {
-    url: `http://127.0.0.1:${(kServer.address() as AddressInfo).port}`,
-    close: () => new Promise((r) => kServer.close(() => r())),
-  };
+  apps.koa = await listen(k.callback());
 });
 
 afterAll(async () => {
