@@ -20,6 +20,7 @@ import type {
   ResponseTransform,
   UrlRewrite,
 } from './contract.js';
+import { needsBody } from './exchange.js';
 import { socketAddress } from './ip.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
@@ -175,7 +176,7 @@ function apply(
  * ```
  */
 export function toFastify(guard: Guard, options: FastifyAdapterOptions): FastifyPluginCallback {
-  const hook = checkHook(options.hook, options.name, guard.needs?.includes('body'));
+  const hook = checkHook(options.hook, options.name, needsBody(guard));
   const keys = [...(guard.stateKeys ?? []), ...(options.state ?? [])];
   const plugin: FastifyPluginCallback = (fastify, _opts, registered) => {
     for (const key of keys) if (!fastify.hasRequestDecorator(key)) fastify.decorateRequest(key, null);
@@ -288,7 +289,7 @@ export function toFastifyRoutes(
     fastify.addHook('onRoute', (route) => {
       const guard = guardFor(route);
       if (guard === undefined) return;
-      const hook = checkHook(options.hook, options.name, guard.needs?.includes('body'));
+      const hook = checkHook(options.hook, options.name, needsBody(guard));
       const existing = route[hook];
       const hooks = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing];
       (route as unknown as Record<string, unknown>)[hook] = [...hooks, guardHook(guard)];
