@@ -104,6 +104,8 @@ export function jsonParser(options?: JsonParserOptions): (text: string | Uint8Ar
     // Next backslash at or after the scan position, found once and reused, so strings without escapes cost one
     // indexOf for their closing quote and nothing more.
     let nextBackslash = text.indexOf('\\');
+    // Key names need decoding and comparing only where a prototype key could be: spelled out, or hidden by escapes.
+    const checkKeys = nextBackslash !== -1 || text.includes('__proto__') || text.includes('constructor');
     for (let i = 0; i < length; i++) {
       const c = text.charCodeAt(i);
       if (c === QUOTE) {
@@ -121,22 +123,19 @@ export function jsonParser(options?: JsonParserOptions): (text: string | Uint8Ar
         if (end - i - 1 > maxStringLength && decodedLength(text, i, end, escaped) > maxStringLength) {
           throw new JsonError('maxStringLength', `a string is longer than ${maxStringLength} characters`, i);
         }
-        let k = end + 1;
-        while (k < length && isSpace(text.charCodeAt(k))) k++;
-        if (k < length && text.charCodeAt(k) === COLON) {
-          if (++keys > maxKeys) throw new JsonError('maxKeys', `the document has more than ${maxKeys} keys`, i);
-          const rawLength = end - i - 1;
-          if (escaped || rawLength === 9 || rawLength === 11) {
-            const key = escaped ? decodeString(text, i, end) : text.slice(i + 1, end);
-            if (key === '__proto__') {
-              if (o.protoAction === 'error') throw new JsonError('proto', 'a "__proto__" key is not allowed', i);
-              proto = true;
-            } else if (key === 'constructor') {
-              ctor = true;
-            }
+        if (checkKeys && (escaped || end - i - 1 === 9 || end - i - 1 === 11) && isKey(text, end + 1)) {
+          const key = escaped ? decodeString(text, i, end) : text.slice(i + 1, end);
+          if (key === '__proto__') {
+            if (o.protoAction === 'error') throw new JsonError('proto', 'a "__proto__" key is not allowed', i);
+            proto = true;
+          } else if (key === 'constructor') {
+            ctor = true;
           }
         }
         i = end;
+      } else if (c === COLON) {
+        // Outside strings a colon ends a key.
+        if (++keys > maxKeys) throw new JsonError('maxKeys', `the document has more than ${maxKeys} keys`, i);
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (++depth > maxDepth) throw new JsonError('maxDepth', `the document nests deeper than ${maxDepth}`, i);
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
@@ -153,6 +152,12 @@ export function jsonParser(options?: JsonParserOptions): (text: string | Uint8Ar
     if (proto || ctor) value = scrub(value, proto, ctor, o.constructorAction);
     return value;
   };
+}
+
+/** True when the string that ended just before `at` is followed (after blanks) by a colon: an object key. */
+function isKey(text: string, at: number): boolean {
+  while (at < text.length && isSpace(text.charCodeAt(at))) at++;
+  return text.charCodeAt(at) === COLON;
 }
 
 function tooLarge(maxBytes: number): JsonError {
