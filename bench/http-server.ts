@@ -9,7 +9,11 @@
  * controls split the cost of those headers: `fields` sends the same two draft-10 fields from a hand-written
  * middleware (a per-request value, as a limiter's), `bytes` sends no fields but a response longer by as many bytes
  * as they take. `spin300` runs a loop calibrated to ~300 ns per request, to read what a known amount of added
- * work costs on this machine. Prints the port, then serves until killed.
+ * work costs on this machine. `flags` mounts the feature-flags middleware (context options as a real app sets
+ * them; the route reads no flag, so this is the middleware's own cost) and `flags-eval` also reads one flag in the
+ * route (building the request's context on that first read). `version-current` mounts API versioning with a request
+ * on the current version, `version-deprecated` on a deprecated one (Deprecation, Sunset, Link and Vary headers), and
+ * `version-handwritten` a hand-written middleware setting those same four headers. Prints the port, then serves until killed.
  */
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +35,14 @@ import { createHealth, type HealthCheck } from '@bulwark/health';
 import { healthRoutes as healthExpress } from '@bulwark/health/express';
 import { healthRoutes as healthFastify } from '@bulwark/health/fastify';
 import { healthRoutes as healthKoa } from '@bulwark/health/koa';
+import { featureFlags, type FlagsMiddlewareOptions, type RequestFlags } from '@bulwark/feature-flags';
+import { flagsMiddleware as flagsExpress } from '@bulwark/feature-flags/express';
+import { flagsMiddleware as flagsFastify } from '@bulwark/feature-flags/fastify';
+import { flagsMiddleware as flagsKoa } from '@bulwark/feature-flags/koa';
+import { createVersioning, deprecationHeaders, headerVersion, uriVersion } from '@bulwark/api-versioning';
+import { apiVersioning as versioningExpress } from '@bulwark/api-versioning/express';
+import { apiVersioning as versioningFastify, fastifyRewriteUrl } from '@bulwark/api-versioning/fastify';
+import { apiVersioning as versioningKoa } from '@bulwark/api-versioning/koa';
 
 const [framework, mode] = process.argv.slice(2);
 const guard: Guard = () => NEXT;
@@ -74,6 +86,23 @@ const spin = ((): (() => void) | undefined => {
   return () => spinLoop(k);
 })();
 const probeHeaders = { 'cache-control': 'no-store' };
+// Flag modes: the middleware with a context as an app would build it; `flags-eval` reads one flag per request.
+const flags = featureFlags({ flags: { flags: { simple: {} } }, env: false });
+const flagContext: FlagsMiddlewareOptions = { targetingKey: (req) => req.header('x-user-id'), headers: ['user-agent'] };
+const withFlags = mode === 'flags' || mode === 'flags-eval';
+// Versioning modes: requests name no version and get the default, current (2) or deprecated (1).
+const withVersioning = mode === 'version-current' || mode === 'version-deprecated';
+const deprecated = {
+  deprecatedAt: Date.parse('2026-01-01T00:00:00Z'),
+  sunsetAt: Date.parse('2099-01-01T00:00:00Z'),
+  deprecationLink: 'https://developer.example.com/deprecation',
+};
+const versioning = createVersioning({
+  versions: [{ version: '1', ...deprecated }, { version: '2' }],
+  extract: [uriVersion(), headerVersion()],
+  defaultVersion: mode === 'version-deprecated' ? '1' : '2',
+});
+const handwrittenHeaders = { ...deprecationHeaders(deprecated), vary: 'x-api-version' };
 
 // The runner reads this process's CPU time around a measurement window (on stdin 'cpu'), because on a small
 // machine CPU per request is far steadier than throughput, which the load generator's scheduling swamps. User and
@@ -118,10 +147,19 @@ if (framework === 'express') {
   if (mode === 'livez') app.use(healthExpress(health()));
   if (mode === 'livez-bare') app.get('/livez', (_req, res) => void res.send('ok'));
   if (mode === 'livez-bare-headers') app.get('/livez', (_req, res) => void res.set(probeHeaders).send('ok'));
+  if (withFlags) app.use(flagsExpress(flags, flagContext));
+  if (withVersioning) app.use(versioningExpress(versioning));
+  if (mode === 'version-handwritten') {
+    app.use((_req, res, next) => {
+      res.set(handwrittenHeaders);
+      next();
+    });
+  }
+  if (mode === 'flags-eval') app.get('/', (req, res) => void res.json(req.flags!.isEnabled('simple') ? replyBody : {}));
   app.get('/', (_req, res) => void res.json(replyBody));
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 } else if (framework === 'fastify') {
-  const app = Fastify();
+  const app = Fastify(withVersioning ? { rewriteUrl: fastifyRewriteUrl(versioning) } : {});
   if (mode === 'guard') await app.register(toFastify(guard, { name: 'bench-noop' }));
   if (mode === 'handwritten') app.addHook('onRequest', (_request, _reply, done) => done());
   if (spin !== undefined) {
@@ -144,7 +182,16 @@ if (framework === 'express') {
   if (mode === 'livez-bare') app.get('/livez', async () => 'ok');
   if (mode === 'livez-bare-headers')
     app.get('/livez', async (_request, reply) => reply.headers(probeHeaders).send('ok'));
-  app.get('/', async () => replyBody);
+  if (withFlags) await app.register(flagsFastify(flags, flagContext));
+  if (withVersioning) await app.register(versioningFastify(versioning));
+  if (mode === 'version-handwritten') {
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(handwrittenHeaders);
+      done();
+    });
+  }
+  if (mode === 'flags-eval') app.get('/', async (request) => (request.flags.isEnabled('simple') ? replyBody : {}));
+  else app.get('/', async () => replyBody);
   await app.listen({ port: 0, host: '127.0.0.1' });
   console.log((app.server.address() as AddressInfo).port);
 } else {
@@ -169,9 +216,18 @@ if (framework === 'express') {
   if (mode === 'anchor')
     app.use(koaRateLimit({ driver: 'memory', db: new Map(), duration: 60_000, max: LIMIT, id: (ctx) => ctx.ip }));
   if (mode === 'livez') app.use(healthKoa(health()));
+  if (withFlags) app.use(flagsKoa(flags, flagContext));
+  if (withVersioning) app.use(versioningKoa(versioning));
+  if (mode === 'version-handwritten') {
+    app.use((ctx, next) => {
+      ctx.set(handwrittenHeaders);
+      return next();
+    });
+  }
   app.use((ctx) => {
     if (ctx.path === '/livez' && mode === 'livez-bare-headers') ctx.set(probeHeaders);
-    ctx.body = ctx.path === '/livez' ? 'ok' : replyBody;
+    if (mode === 'flags-eval') ctx.body = (ctx.state.flags as RequestFlags).isEnabled('simple') ? replyBody : {};
+    else ctx.body = ctx.path === '/livez' ? 'ok' : replyBody;
   });
   const server = app.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 }

@@ -2,10 +2,13 @@
 import { bench, do_not_optimize, run } from 'mitata';
 
 const [suite, name] = process.argv.slice(2);
-const mod = (await import(`./${suite}.ts`)) as { cases: Record<string, () => () => unknown> };
+const mod = (await import(`./${suite}.ts`)) as {
+  cases: Record<string, () => (() => unknown) | Promise<() => unknown>>;
+};
 const make = mod.cases[name!];
 if (!make) throw new Error(`no case ${name} in ${suite}`);
-const fn = make();
+// A factory may be async (a client that loads its state first).
+const fn = await make();
 // A case whose calls answer synchronously is timed without an await: awaiting a value would add a microtask turn
 // that the code under test never costs its callers.
 // Warm up for 300 ms first: mitata's own warm-up left the first (here: only) benchmark of a process measuring code
