@@ -212,18 +212,22 @@ export class Versioning {
       const newer = parsedChanges.filter((c) => compareVersions(c.parsed, v.parsed) > 0).map((c) => c.change);
       const responses = newer.flatMap((c) => (c.response ? [c.response] : [])).reverse();
       const headers = { ...deprecationHeaders(v), ...(vary ? { vary } : {}) };
+      const requestChanges = newer.flatMap((c) => (c.request ? [c.request] : []));
+      const transform: ResponseTransform | undefined =
+        responses.length === 0
+          ? undefined
+          : (body, status, h) => responses.reduce((acc, down) => down(acc, status, h), body);
       const entry: VersionEntry = {
         ...v,
         changes: newer,
-        requestChanges: newer.flatMap((c) => (c.request ? [c.request] : [])),
-        transform:
-          responses.length === 0
-            ? undefined
-            : (body, status, h) => responses.reduce((acc, down) => down(acc, status, h), body),
+        requestChanges,
+        transform,
+        // Shared by every request on this version; response-only changes ride in it, so they cost no allocation.
         outcome: Object.freeze({
           kind: 'next' as const,
           headers: headersOrNone(headers),
           state: Object.freeze({ [o.requestPropertyName]: v.version }),
+          ...(transform !== undefined && requestChanges.length === 0 ? { transformResponse: transform } : {}),
         }),
         gone: goneOutcome(headers, `API version ${v.version} was retired`, o.sunsetRedirect, {
           version: v.version,
@@ -332,7 +336,7 @@ export class Versioning {
       const found = this.#find(req);
       if (found === null || !('parsed' in found)) return unsupported(found, req);
       if (found.sunsetAt !== undefined && now() >= found.sunsetAt) return found.gone;
-      if (found.requestChanges.length === 0 && found.transform === undefined) return found.outcome;
+      if (found.requestChanges.length === 0) return found.outcome;
       return this.#translated(found, req);
     };
   }

@@ -188,6 +188,18 @@ describe('version changes', () => {
     expect(next(v.guard(view('/x', { 'x-api-version': '4' }))).transformResponse).toBeUndefined();
   });
 
+  it('a response-only change rides in the shared outcome: no allocation per request', () => {
+    const v = createVersioning({
+      versions: [{ version: '1' }, { version: '2' }],
+      extract: [headerVersion()],
+      changes: [versionChange({ version: '2', description: 'x', response: (b) => ({ old: b }) })],
+    });
+    const a = next(v.guard(view('/a', { 'x-api-version': '1' })));
+    expect(next(v.guard(view('/b', { 'x-api-version': '1' })))).toBe(a);
+    expect(a.transformResponse!(1, 200, { get: () => undefined, set: () => {} })).toEqual({ old: 1 });
+    expect(v.guard.needs).toEqual(['response']);
+  });
+
   it('up then down is the identity for reversible changes, over many versions', () => {
     // Version k renames field f(k-1) to f(k) in requests and back in responses.
     fc.assert(
