@@ -2,3 +2,4 @@ export { jsonParser, parseJson, JsonError, type JsonParserOptions, type JsonRefu
 export { cleanString, stringCleaner, truncateUtf8, type CleanStringOptions } from './clean-string.js';
 export { safeFilename, type SafeFilenameOptions } from './safe-filename.js';
 export { PathTraversalError, safeJoin, safeJoinReal } from './safe-join.js';
+export { detectSuspicious, type SuspiciousCategory, type SuspiciousFinding } from './detect-suspicious.js';

@@ -6,6 +6,7 @@ it('locks the public surface of @bulwark/sanitize', async () => {
       "JsonError",
       "PathTraversalError",
       "cleanString",
+      "detectSuspicious",
       "jsonParser",
       "parseJson",
       "safeFilename",
