@@ -3,7 +3,7 @@
 // valgrind is installed, instructions); writes docs/benchmarks-flags.md.
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
-import { compareModes, cores, httpMethod, microSuite } from './bench-http.mjs';
+import { compareModes, cores, httpMethod, measurementCaveat, microSuite } from './bench-http.mjs';
 import { hasCallgrind, instructionsPerRequest, quickOptions } from './bench-http-instructions.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -100,10 +100,7 @@ const lines = [
       )
     : []),
   '',
-  'CPU ratios on this shared 2-core machine move by several percent between identical servers (see the A/A row in',
-  'docs/benchmarks.md). Instruction counts repeat within about 1 % on Fastify and Koa; on Express, whose own',
-  'per-request work is ten times larger, GC and recompilation make them move by up to ±5 % between runs of the same',
-  'server: read Express from both measures, and from more than one run.',
+  measurementCaveat,
   '',
 ];
 if (!quick) writeFileSync(new URL('../docs/benchmarks-flags.md', import.meta.url), lines.join('\n'));

@@ -133,6 +133,14 @@ export async function compareModes(framework, modes, { rounds, seconds, path = '
   );
 }
 
+/** How far the two per-request measures can be trusted here, for every report that shows both. */
+export const measurementCaveat = [
+  'CPU ratios on this shared 2-core machine move by several percent between identical servers (see the A/A row in',
+  'docs/benchmarks.md). Instruction counts repeat within about 1 % on Fastify and Koa; on Express, whose own',
+  'per-request work is ten times larger, GC and recompilation make them move by up to ±5 % between runs of the same',
+  'server: read Express from both measures, and from more than one run.',
+].join('\n');
+
 /** The sentence that says how an HTTP table was measured. */
 export function httpMethod(rounds, seconds) {
   return (
