@@ -171,9 +171,9 @@ export class FeatureFlags {
    * ```
    */
   evaluate<T = unknown>(key: string, context?: EvaluationContext, defaultValue?: T): FlagEvaluation<T> {
-    const error = this.#run(key, context);
-    const v = this.#verdict;
     const flag = this.#compiled.get(key);
+    const error = this.#run(key, context, flag);
+    const v = this.#verdict;
     const metadata = flag?.definition.metadata;
     if (error) {
       return {
@@ -287,8 +287,8 @@ export class FeatureFlags {
   #run(
     key: string,
     context: EvaluationContext | undefined,
+    flag: CompiledFlag | undefined = this.#compiled.get(key),
   ): { errorCode: EvaluationErrorCode; errorMessage: string } | undefined {
-    const flag = this.#compiled.get(key);
     if (flag === undefined) {
       return this.#document === undefined
         ? { errorCode: 'PROVIDER_NOT_READY', errorMessage: 'the flags have not loaded yet' }
