@@ -6,6 +6,7 @@ import type {
   NextOutcome,
   Outcome,
   Reply,
+  RequestView,
   ResponseTransform,
   UrlRewrite,
 } from './contract.js';
@@ -15,6 +16,7 @@ import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { socketAddress } from './ip.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
+import { publishRefusal } from './refusal.js';
 import { runAfter, setHeaders, writeReply } from './response.js';
 
 declare global {
@@ -91,12 +93,14 @@ function replaceData(outcome: NextOutcome, req: Request): void {
 
 function apply(
   outcome: Outcome,
+  view: RequestView,
   req: Request,
   res: Response,
   next: NextFunction,
   requestKeys: readonly string[] | undefined,
 ): void {
   if (outcome.kind === 'respond') {
+    publishRefusal(view, outcome);
     writeReply(res, outcome);
     return;
   }
@@ -137,14 +141,15 @@ export function toExpress(guard: Guard): RequestHandler {
       return;
     }
     let outcome: Outcome | Promise<Outcome>;
+    const view = new ExpressRequestView(req, req);
     try {
-      outcome = guard(new ExpressRequestView(req, req));
+      outcome = guard(view);
     } catch (error) {
       next(error);
       return;
     }
-    if (isThenable(outcome)) outcome.then((o) => apply(o, req, res, next, requestKeys)).catch(next);
-    else apply(outcome, req, res, next, requestKeys);
+    if (isThenable(outcome)) outcome.then((o) => apply(o, view, req, res, next, requestKeys)).catch(next);
+    else apply(outcome, view, req, res, next, requestKeys);
   };
 }
 

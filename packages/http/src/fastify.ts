@@ -17,6 +17,7 @@ import type {
   Outcome,
   Reply,
   ResponseHeaders,
+  RequestView,
   ResponseTransform,
   UrlRewrite,
 } from './contract.js';
@@ -25,6 +26,7 @@ import { socketAddress } from './ip.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, PlainRequestView, isThenable, pathOf } from './request-view.js';
+import { publishRefusal } from './refusal.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
 
 class FastifyRequestView extends NodeRequestView {
@@ -133,12 +135,14 @@ type TransformKey = symbol | undefined;
 
 function apply(
   outcome: Outcome,
+  view: RequestView,
   request: FastifyRequest,
   reply: FastifyReply,
   done: HookHandlerDoneFunction,
   transformKey: TransformKey,
 ): void {
   if (outcome.kind === 'respond') {
+    publishRefusal(view, outcome);
     sendReply(reply, outcome); // answering from a callback-style hook: send, and do not call done()
     return;
   }
@@ -208,14 +212,15 @@ function guardHook(guard: Guard, routeConfigKey?: string, transformKey?: Transfo
       }
     }
     let outcome: Outcome | Promise<Outcome>;
+    const view = new FastifyRequestView(request, request.raw);
     try {
-      outcome = guard(new FastifyRequestView(request, request.raw));
+      outcome = guard(view);
     } catch (error) {
       done(error as Error);
       return;
     }
-    if (isThenable(outcome)) outcome.then((o) => apply(o, request, reply, done, transformKey)).catch(done);
-    else apply(outcome, request, reply, done, transformKey);
+    if (isThenable(outcome)) outcome.then((o) => apply(o, view, request, reply, done, transformKey)).catch(done);
+    else apply(outcome, view, request, reply, done, transformKey);
   };
 }
 

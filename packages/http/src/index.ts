@@ -19,6 +19,7 @@ export {
 
 export { withSkip } from './with-skip.js';
 export { problemReply, problemTypes, retryAfterSeconds, type ProblemDetails } from './problem.js';
+export { publishRefusal, refusalChannel, type RefusalEvent } from './refusal.js';
 
 // ---- Endpoints ----
 export { authorizeEndpoints } from './endpoints.js';

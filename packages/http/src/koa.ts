@@ -6,6 +6,7 @@ import type {
   NextOutcome,
   Outcome,
   Reply,
+  RequestView,
   ResponseTransform,
   UrlRewrite,
 } from './contract.js';
@@ -15,6 +16,7 @@ import { socketAddress } from './ip.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
+import { publishRefusal } from './refusal.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
 
 /** What @koa/router appends to a prefix to match it and everything under it. */
@@ -89,8 +91,9 @@ function transformKoaBody(ctx: Context, transforms: readonly ResponseTransform[]
   });
 }
 
-function apply(outcome: Outcome, ctx: TransformingContext, next: Next): Promise<void> | undefined {
+function apply(outcome: Outcome, view: RequestView, ctx: TransformingContext, next: Next): Promise<void> | undefined {
   if (outcome.kind === 'respond') {
+    publishRefusal(view, outcome);
     writeReply(ctx, outcome);
     return undefined;
   }
@@ -134,9 +137,10 @@ export function toKoa(guard: Guard): Middleware {
     if (checkBody && (ctx.request as { body?: unknown }).body === undefined && hasRequestBody(ctx.req)) {
       throw noBodyParser('toKoa()', '@koa/bodyparser');
     }
-    const outcome = guard(new KoaRequestView(ctx, ctx.req));
-    if (isThenable(outcome)) return outcome.then((o) => apply(o, ctx, next));
-    return apply(outcome, ctx, next);
+    const view = new KoaRequestView(ctx, ctx.req);
+    const outcome = guard(view);
+    if (isThenable(outcome)) return outcome.then((o) => apply(o, view, ctx, next));
+    return apply(outcome, view, ctx, next);
   };
 }
 

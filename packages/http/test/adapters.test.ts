@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Guard, Outcome, RequestView } from '@bulwark/http';
-import { authorizeEndpoints, requestIdGuard } from '@bulwark/http';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { authorizeEndpoints, NEXT, refusalChannel, requestIdGuard, type RefusalEvent } from '@bulwark/http';
 import Fastify from 'fastify';
 import { requestId as expressRequestId, toExpress } from '@bulwark/http/express';
 import { requestId as fastifyRequestId, toFastifyRoutes } from '@bulwark/http/fastify';
@@ -61,6 +62,24 @@ describe.each(frameworks)('adapter contract: %s', (framework) => {
     // The type given is the type sent, on every framework (Fastify would append "; charset=utf-8").
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(await res.json()).toEqual({ type: 'about:blank', title: 'Too Many Requests' });
+  });
+
+  it('publishes each guard refusal on bulwark:http:refusal with the request and the reply', async () => {
+    const seen: RefusalEvent[] = [];
+    const listener = (message: unknown) => void seen.push(message as RefusalEvent);
+    diagnosticsChannel.subscribe(refusalChannel.name, listener);
+    try {
+      server = await serve(framework, {
+        guard: (req) => (req.path === '/echo' ? { kind: 'respond', status: 429, headers: { 'retry-after': 1 } } : NEXT),
+      });
+      expect((await fetch(`${server.url}/echo?x=1`)).status).toBe(429);
+      expect((await fetch(`${server.url}/created`)).status).toBe(201);
+    } finally {
+      diagnosticsChannel.unsubscribe(refusalChannel.name, listener);
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.reply).toMatchObject({ kind: 'respond', status: 429 });
+    expect([seen[0]!.request.method, seen[0]!.request.originalUrl]).toEqual(['GET', '/echo?x=1']);
   });
 
   it('respond: a string body is sent as text/plain', async () => {

@@ -15,6 +15,8 @@ it('locks the public surface of @bulwark/http and its adapters', async () => {
       "parseIp",
       "problemReply",
       "problemTypes",
+      "publishRefusal",
+      "refusalChannel",
       "requestIdGuard",
       "retryAfterSeconds",
       "toNodeEndpoints",
