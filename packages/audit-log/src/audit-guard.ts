@@ -23,7 +23,7 @@ export interface AuditRequestsOptions {
   /**
    * Maps a refusal to the event to record, or `undefined` to skip it. Default: 429 → `excess_rate_limit_exceeded`,
    * 503 → `bulwark_shed`, 410 → `bulwark_gone`, 400/413/415/422 → `input_validation_fail`, 401/403 →
-   * `authz_fail`, others → `bulwark_refused`.
+   * `authz_fail`; others are not recorded.
    */
   classify?: (reply: Reply, req: RequestView) => AuditEventType | undefined;
 }
@@ -39,8 +39,11 @@ const optionsSchema = z
   })
   .strict();
 
-/** The default event for a guard's refusal. */
-export function refusalEvent(reply: Reply): AuditEventType {
+/**
+ * The default event for a guard's refusal, or `undefined` for one that is no security outcome (a 404 from a feature
+ * flag that is off for this user).
+ */
+export function refusalEvent(reply: Reply): AuditEventType | undefined {
   switch (reply.status) {
     case 429:
       return 'excess_rate_limit_exceeded';
@@ -57,7 +60,7 @@ export function refusalEvent(reply: Reply): AuditEventType {
     case 403:
       return 'authz_fail';
     default:
-      return 'bulwark_refused';
+      return undefined;
   }
 }
 

@@ -203,10 +203,7 @@ export class AuditLog {
       limits: { ...options.redact, isSensitive: sensitiveKeyTest(options.redact.keys) },
     };
     const host: SinkHost = {
-      error: (error) => {
-        this.#sinkErrors++;
-        if (this.#errorEvents.active) this.#errorEvents.emit({ app: app.id, sink: this.#sink.name, error });
-      },
+      error: (error) => this.#reportError(error),
       recovered: (info) => this.#pendingNotices.push({ event: 'audit_recovered', data: info }),
     };
     const existing = this.#sink.open(host);
@@ -219,13 +216,20 @@ export class AuditLog {
       this.ready = this.#resume(existing);
     }
     if (this.#signer !== undefined) {
-      this.#timer = setInterval(() => void this.checkpoint(), options.checkpointEveryMs).unref();
+      // Failures are reported through onError by checkpoint() itself.
+      const tick = () => void this.checkpoint().catch(() => {});
+      this.#timer = setInterval(tick, options.checkpointEveryMs).unref();
     }
     if (options.flushOnExit) {
       this.#onExit = () => this.#flushOnExit();
       process.once('exit', this.#onExit);
     }
     this.#writeNotices();
+  }
+
+  #reportError(error: unknown): void {
+    this.#sinkErrors++;
+    if (this.#errorEvents.active) this.#errorEvents.emit({ app: this.#ctx.appid, sink: this.#sink.name, error });
   }
 
   async #resume(existing: AsyncIterable<string>): Promise<void> {
@@ -300,7 +304,7 @@ export class AuditLog {
     this.#sink.write(line, record);
     if (this.#signer !== undefined && ++this.#sinceCheckpoint >= this.#everyRecords) {
       this.#sinceCheckpoint = 0;
-      void this.checkpoint();
+      this.checkpoint().catch(() => {}); // reported through onError
     }
     return seq;
   }
@@ -328,15 +332,25 @@ export class AuditLog {
     const signer = this.#signer;
     const store = this.#store;
     if (signer === undefined || store === undefined) return Promise.resolve(undefined);
+    this.#sinceCheckpoint = 0;
+    // The size and root now, so checkpoints fall where they were asked for (every N records, exactly).
     const size = this.#tree.size;
     const root = this.#tree.root();
-    this.#sinceCheckpoint = 0;
     // One at a time, in order, so the store's checkpoints never go back in size.
-    this.#checkpointing = this.#checkpointing.then(async () => {
-      await this.#sink.flush();
+    const next = this.#checkpointing.then(async () => {
+      // A checkpoint must not cover records the sink has not written yet: handed to the OS is enough (a killed
+      // process loses nothing the OS holds; a power cut also loses what the fsync policy left unsynced, and the
+      // verifier then reports those records missing, which they are).
+      if (this.#sink.flushSync !== undefined) this.#sink.flushSync();
+      else await this.#sink.flush();
       return this.#storeCheckpoint(signer, store, size, root);
     });
-    return this.#checkpointing;
+    // A failed checkpoint is reported and does not stop the ones after it.
+    this.#checkpointing = next.catch((error: unknown) => {
+      this.#reportError(error);
+      return undefined;
+    });
+    return next;
   }
 
   async #storeCheckpoint(signer: CheckpointSigner, store: CheckpointStore, size: number, root: Buffer) {

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { redactString, redactValue, type RedactLimits } from './redactor.js';
+import { capString, redactString, redactValue, type RedactLimits } from './redactor.js';
 import { defaultLevel, type AuditEventType, type AuditLevel } from './vocabulary.js';
 
 /**
@@ -114,8 +114,15 @@ export const auditEventSchema = z
 
 /** Turns a time into ISO 8601 with an explicit UTC offset. */
 export function isoWithOffset(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, -1)}+00:00`;
+  // Records written in one millisecond share their timestamp: format it once.
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = `${new Date(ms).toISOString().slice(0, -1)}+00:00`;
+  }
+  return lastIso;
 }
+let lastMs = Number.NaN;
+let lastIso = '';
 
 // JSON.stringify escapes every control character below U+0020 (CR, LF, ESC...) but leaves U+0085, U+2028 and
 // U+2029 raw; some log readers split lines on them, so a value could forge a record boundary.
@@ -148,13 +155,17 @@ function eventTime(value: Date | number | string): string {
 }
 
 /**
- * Builds the record for a valid event. Every free-text field goes through the same cleaning: secrets removed,
- * length capped (control characters are escaped by JSON itself).
+ * Builds the record for a valid event. Every field is capped; free text (description, reason, action, object,
+ * result, the URI, the event's arguments, strings in `data`) is also cleaned of credentials and card numbers.
+ * Identifiers (user, address, request id, user agent, method) are only capped: scanning them costs time on every
+ * record and they do not carry secrets. Control characters are escaped by JSON itself.
  */
 export function buildRecord(event: AuditEvent, seq: number, now: number, ctx: RecordContext): AuditRecord {
   const max = ctx.limits.maxFieldLength;
   const clean = (value: string | undefined): string | undefined =>
     value === undefined ? undefined : redactString(value, max);
+  const id = (value: string | undefined): string | undefined =>
+    value === undefined ? undefined : capString(value, max);
   const args =
     event.args === undefined || event.args.length === 0
       ? ''
@@ -165,22 +176,22 @@ export function buildRecord(event: AuditEvent, seq: number, now: number, ctx: Re
     appid: ctx.appid,
     appversion: ctx.appversion,
     hostname: ctx.hostname,
-    event: redactString(event.event + args, max),
+    event: args === '' ? event.event : `${event.event}${clean(args)!}`,
     level: event.level ?? defaultLevel(event.event),
     description: clean(event.description),
     event_ts: event.eventTs === undefined ? undefined : eventTime(event.eventTs),
-    request_id: clean(event.requestId),
-    source_ip: clean(event.sourceIp),
-    userid: clean(event.user),
-    user_type: clean(event.userType),
+    request_id: id(event.requestId),
+    source_ip: id(event.sourceIp),
+    userid: id(event.user),
+    user_type: id(event.userType),
     session: event.session === undefined ? undefined : hashSession(event.session, ctx.sessionKey),
     action: clean(event.action),
     object: clean(event.object),
     result: clean(event.result),
     reason: clean(event.reason),
     status: event.status,
-    useragent: clean(event.userAgent),
-    request_method: clean(event.method),
+    useragent: id(event.userAgent),
+    request_method: id(event.method),
     request_uri: clean(event.uri),
     data: event.data === undefined ? undefined : redactValue(event.data, ctx.limits),
   };
@@ -192,10 +203,6 @@ export function buildRecord(event: AuditEvent, seq: number, now: number, ctx: Re
  * input (redacted like any data). A bad call never loses the event it tried to record.
  */
 export function invalidRecord(input: unknown, problem: string, seq: number, now: number, ctx: RecordContext) {
-  return buildRecord(
-    { event: 'audit_invalid', description: problem, data: { input: redactValue(input, ctx.limits) } },
-    seq,
-    now,
-    ctx,
-  );
+  const data = { input: redactValue(input, ctx.limits) };
+  return buildRecord({ event: 'audit_invalid', description: problem, data }, seq, now, ctx);
 }

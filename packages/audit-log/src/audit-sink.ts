@@ -33,7 +33,10 @@ export interface AuditSink {
   write(line: string, record: AuditRecord): void;
   /** Resolves once every line written so far is stored (and synced, where the sink syncs). */
   flush(): Promise<void>;
-  /** Stores what it can synchronously, for process exit. Absent where that is impossible (a database). */
+  /**
+   * Hands what is queued to the OS synchronously (no fsync unless the sink syncs every write): what a checkpoint
+   * and process exit need. Absent where that is impossible (a database).
+   */
   flushSync?(): void;
   /** Flushes and releases the sink. */
   close(): Promise<void>;

@@ -208,12 +208,13 @@ class FileSink implements AuditSink {
     }
   }
 
+  /** Writes what is pending to the OS (synced too with `fsync: 'always'`, as every write is). */
   flushSync(): void {
-    if (this.#writePending()) this.#syncIfDirty();
+    this.#writePending();
   }
 
   flush(): Promise<void> {
-    this.flushSync();
+    if (this.#writePending()) this.#syncIfDirty();
     return this.#pending.length === 0
       ? Promise.resolve()
       : Promise.reject(new Error(`${this.name}: ${this.#pending.length} line(s) could not be written`));
@@ -222,7 +223,7 @@ class FileSink implements AuditSink {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     try {
-      this.flushSync();
+      if (this.#writePending()) this.#syncIfDirty();
     } finally {
       this.#closed = true;
       clearInterval(this.#syncTimer);

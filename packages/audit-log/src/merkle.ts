@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 // RFC 6962 §2.1 / RFC 9162 §2.1.1: a leaf hash is SHA-256(0x00 ‖ entry), an interior node SHA-256(0x01 ‖ left ‖ right).
 // The prefixes keep a leaf from ever being mistaken for a node (second-preimage resistance).
 const LEAF_PREFIX = Buffer.from([0]);
-const NODE_PREFIX = Buffer.from([1]);
+const NODE_INPUT = Buffer.alloc(65, 1); // 0x01 ‖ left ‖ right
 
 /** SHA-256 of nothing: the root of the empty tree. */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
@@ -18,7 +18,17 @@ export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
  * ```
  */
 export function leafHash(entry: string | Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+  // A string takes the 0x00 prefix as U+0000, which UTF-8 encodes as that one byte.
+  return sha256(typeof entry === 'string' ? `\u0000${entry}` : Buffer.concat([LEAF_PREFIX, entry]));
+}
+
+/**
+ * SHA-256 as a Buffer. On Node 20, `crypto.hash` (one call, no Hash object) with a latin1 ('binary') string result, turned into
+ * a Buffer in JavaScript, costs about 0.5 µs for a record; asking it for a Buffer directly costs about 1.1 µs and
+ * `createHash().update().digest()` about 1.5 µs (bench/audit-throughput.ts: the leaf hash is the log's largest cost).
+ */
+function sha256(data: string | Buffer): Buffer {
+  return Buffer.from(hash('sha256', data, 'binary'), 'latin1');
 }
 
 /**
@@ -30,7 +40,10 @@ export function leafHash(entry: string | Uint8Array): Buffer {
  * ```
  */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  // One scratch buffer for every node: hashing is synchronous, so nothing else can use it meanwhile.
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 33);
+  return sha256(NODE_INPUT);
 }
 
 /**
@@ -248,7 +261,7 @@ export function verifyConsistency(
   if (!(size1 >= 0 && size2 >= size1) || !proof.every(isHash)) return false;
   if (size1 === 0) return false; // a proof from the empty tree is meaningless
   if (size1 === size2) return proof.length === 0 && root1.equals(root2);
-  if (proof.length === 0) return false;
+  if (proof.length === 0 || !isHash(root1)) return false;
   const end = size1;
   const [forkLevel, border] = decompInclusion(end - 1, size2);
   const shift = trailingZeros(end);

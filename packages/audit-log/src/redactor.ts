@@ -85,6 +85,7 @@ export function sensitiveKeyTest(extra: readonly (string | RegExp)[] = []): KeyT
 const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/@]+@/gi;
 const BEARER = /\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 const DIGIT_RUN = /\d(?:[ -]?\d){12,18}/g;
+const MAYBE_SECRET = /:\/\/|bearer|basic|\d(?:[ -]?\d){12}/i;
 
 function luhn(digits: string): boolean {
   let sum = 0;
@@ -113,12 +114,12 @@ export function capString(value: string, max: number): string {
  * and digit runs that pass the Luhn check (card numbers). Then caps its length.
  */
 export function redactString(value: string, max: number): string {
+  // One scan decides whether any pattern below can match; most values (words, paths) skip them all.
+  if (!MAYBE_SECRET.test(value)) return capString(value, max);
   let out = value;
   if (out.includes('://')) out = out.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
-  if (/bearer|basic/i.test(out)) out = out.replace(BEARER, `$1 ${REDACTED}`);
-  if (/\d{4}/.test(out)) {
-    out = out.replace(DIGIT_RUN, (run) => (luhn(run.replace(/[ -]/g, '')) ? REDACTED : run));
-  }
+  out = out.replace(BEARER, `$1 ${REDACTED}`);
+  out = out.replace(DIGIT_RUN, (run) => (luhn(run.replace(/[ -]/g, '')) ? REDACTED : run));
   return capString(out, max);
 }
 

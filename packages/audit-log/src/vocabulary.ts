@@ -73,7 +73,7 @@ export const owaspEvents = Object.freeze({
 /**
  * Events Bulwark itself writes: about the log (a record that failed validation, kept with the problem; a line a
  * crash cut from the end of a file; records dropped past a sink's bound), and the refusals of Bulwark guards that
- * the vocabulary has no name for (503 shed or circuit open, 410 after a version's sunset, anything else).
+ * the vocabulary has no name for (503 shed or circuit open, 410 after a version's sunset).
  */
 export const auditEvents = Object.freeze({
   audit_invalid: 'WARN',
@@ -81,7 +81,6 @@ export const auditEvents = Object.freeze({
   audit_dropped: 'CRITICAL',
   bulwark_shed: 'WARN',
   bulwark_gone: 'INFO',
-  bulwark_refused: 'INFO',
 } as const satisfies Record<string, AuditLevel>);
 
 /** An OWASP Logging Vocabulary event type. */

@@ -35,6 +35,8 @@ const refusing: Guard = (req) => {
       return { kind: 'respond', ...problemReply({ title: 'Gone', status: 410 }) };
     case '/invalid':
       return { kind: 'respond', ...problemReply({ title: 'Bad Request', status: 400 }) };
+    case '/flag-off':
+      return { kind: 'respond', status: 404, body: 'Not Found' }; // as requireFlag answers: no security outcome
     default:
       return NEXT;
   }
@@ -103,6 +105,7 @@ describe.each(frameworks)('auditRequests on %s (real server)', (framework) => {
     const app = await start(framework);
     const res = await app.get('/limited?page=2', { 'x-request-id': 'req-42', 'user-agent': 'probe/1' });
     expect(res.status).toBe(429);
+    await app.get('/flag-off');
     await app.get('/shed');
     await app.get('/v1/gone');
     await app.get('/invalid');
