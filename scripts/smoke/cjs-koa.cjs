@@ -14,12 +14,17 @@ const { fromUnleash, unleashContext } = require('@bulwark/feature-flags/unleash'
 const { flagsMiddleware, requireFlag } = require('@bulwark/feature-flags/koa');
 const { createVersioning, headerVersion, uriVersion, versionChange } = require('@bulwark/api-versioning');
 const { apiVersioning } = require('@bulwark/api-versioning/koa');
+const { createAuditLog, memorySink } = require('@bulwark/audit-log');
+const { auditRequests } = require('@bulwark/audit-log/koa');
 
 (async () => {
   const app = new Koa();
   const health = createHealth({ checks: [{ name: 'db', tags: ['ready'], run: () => true }] });
   app.use(healthRoutes(health));
   app.use(requestId());
+  const auditSink = memorySink();
+  const audit = createAuditLog({ app: 'smoke', sink: auditSink });
+  app.use(auditRequests(audit));
   app.use(toKoaRewrite((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)));
   app.use(bodyParser());
   app.use(rateLimit({ limiter: rateLimiter({ limit: 5, windowMs: 60000 }), allowList: ['10.0.0.0/8'] }));
@@ -79,6 +84,17 @@ const { apiVersioning } = require('@bulwark/api-versioning/koa');
   assert.match(v1.headers.get('deprecation'), /^@\d+$/);
   assert.equal((await fetch(`http://127.0.0.1:${apiServer.address().port}/v7/things`)).status, 404);
   apiServer.close();
+  // Past the limit: the refusal is in the audit log with the request id the client got.
+  let limited;
+  for (let i = 0; i < 10 && limited === undefined; i++) {
+    const r = await fetch(`${url}/livez-not-a-probe`);
+    if (r.status === 429) limited = r;
+  }
+  assert.ok(limited, 'expected a 429');
+  const refusal = auditSink.records().find((r) => r.event.startsWith('excess_rate_limit_exceeded'));
+  assert.equal(refusal.request_id, limited.headers.get('x-request-id'));
+  assert.equal(refusal.level, 'WARN');
+  await audit.close();
   const probes = await health.listen(0, { host: '127.0.0.1' });
   assert.equal((await fetch(`http://127.0.0.1:${probes.port}/readyz`)).status, 200);
   await health.close();

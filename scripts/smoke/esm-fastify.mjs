@@ -21,6 +21,11 @@ import { featureFlags, fileSource } from '@bulwark/feature-flags';
 import { flagsMiddleware, flagRoutes } from '@bulwark/feature-flags/fastify';
 import { BulwarkProvider } from '@bulwark/feature-flags/openfeature';
 import { OpenFeature } from '@openfeature/server-sdk';
+import { checkpointFile, checkpointSigner, createAuditLog, fileSink } from '@bulwark/audit-log';
+import { auditRequests } from '@bulwark/audit-log/fastify';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 const registry = new Registry();
 const telemetry = instrument({ registry, defaultMetrics: true });
@@ -33,6 +38,18 @@ const app = Fastify({
   rewriteUrl: toFastifyRewriteUrl((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)),
 });
 const health = createHealth({ checks: [{ name: 'db', tags: ['ready'], run: () => true }] });
+// The audit log first: it records the refusals of the guards registered after it, in a signed, verifiable file.
+const auditDir = mkdtempSync(join(tmpdir(), 'smoke-audit-'));
+const { privateKey } = generateKeyPairSync('ed25519');
+const signer = checkpointSigner({ privateKey, name: 'smoke-audit' });
+writeFileSync(join(auditDir, 'audit.pub'), signer.verifierKey);
+const audit = createAuditLog({
+  app: 'smoke',
+  sink: fileSink(join(auditDir, 'audit.jsonl')),
+  signer,
+  checkpoints: checkpointFile(join(auditDir, 'audit.checkpoints')),
+});
+await app.register(auditRequests(audit, { user: (req) => req.header('x-user') }));
 await app.register(healthRoutes(health));
 await app.register(metricsRoute({ registry }));
 await app.register(loadShedding({ limiter: bulkhead({ maxConcurrent: 100 }) }));
@@ -99,6 +116,33 @@ assert.deepEqual(
   { failures: breaker.stats().failures, rejections: breaker.stats().rejections },
   { failures: 2, rejections: 0 },
 );
+audit.record({ event: 'authn_login_fail', args: ['mallory'], data: { password: 'hunter2' } });
+await audit.close();
+const auditLines = readFileSync(join(auditDir, 'audit.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
+assert.deepEqual(
+  auditLines.map((r) => [r.event, r.status]),
+  [
+    ['excess_rate_limit_exceeded:127.0.0.1', 429],
+    ['authn_login_fail:mallory', undefined],
+  ],
+);
+assert.equal(auditLines[1].data.password, '[REDACTED]');
+const verified = execFileSync(
+  'node_modules/.bin/bulwark-audit',
+  [
+    'verify',
+    join(auditDir, 'audit.jsonl'),
+    '--checkpoints',
+    join(auditDir, 'audit.checkpoints'),
+    '--pubkey',
+    join(auditDir, 'audit.pub'),
+  ],
+  { encoding: 'utf8' },
+);
+assert.match(verified, /^ok: 2 records, 1 signed checkpoint\(s\) verified/);
 telemetry.dispose();
 await OpenFeature.close();
 await flags.close();

@@ -13,6 +13,16 @@ import { featureFlags, type FlagEvaluation } from '@bulwark/feature-flags';
 import { flagsMiddleware, requireFlag } from '@bulwark/feature-flags/express';
 import { createVersioning, headerVersion, uriVersion, type DeprecationEntry } from '@bulwark/api-versioning';
 import { apiVersioning, deprecateRoute } from '@bulwark/api-versioning/express';
+import {
+  createAuditLog,
+  fileSink,
+  verifyLog,
+  fileLogLines,
+  type AuditRecord,
+  type AuditStats,
+  type VerifyResult,
+} from '@bulwark/audit-log';
+import { auditRequests } from '@bulwark/audit-log/express';
 
 const versioning = createVersioning({
   versions: [
@@ -56,6 +66,20 @@ const validated: Guard = Object.assign(
 const app = express();
 app.use(healthRoutes(createHealth()));
 app.use(requestId());
+const audit = createAuditLog({
+  app: { id: 'smoke', version: '1.0.0' },
+  sink: fileSink('audit.jsonl', { fsync: 'always' }),
+});
+app.use(auditRequests(audit, { user: (req) => req.header('x-user'), statuses: { 401: 'authz_fail' } }));
+const seq: number | undefined = audit.record({ event: 'authz_admin', args: ['root', 'grant'], level: 'WARN' });
+const auditStats: AuditStats = audit.stats();
+async function criticalEvents(): Promise<AuditRecord[]> {
+  const out: AuditRecord[] = [];
+  for await (const r of audit.critical({ limit: 10 })) out.push(r);
+  return out;
+}
+const verifyAudit = (pub: string): Promise<VerifyResult> =>
+  verifyLog({ lines: fileLogLines('audit.jsonl'), checkpoints: [], publicKey: pub });
 app.use(toExpressRewrite((req) => (req.path.startsWith('/v2/') ? req.url.slice(3) : undefined)));
 app.use(rateLimit({ limiter: rateLimiter({ limit: 10, windowMs: '1 minute' }), headers: 'draft-8', statusCode: 429 }));
 app.use(apiVersioning(versioning));
@@ -72,4 +96,4 @@ app.post('/users', express.json(), toExpress(validated), (req, res) => {
   const id: string | undefined = req.requestId;
   res.json({ remaining: decision?.remaining, id });
 });
-export { app, getUser, stats, classify, color, detail, deprecations };
+export { app, getUser, stats, classify, color, detail, deprecations, seq, auditStats, criticalEvents, verifyAudit };
