@@ -38,6 +38,11 @@ export function unsubscribeAbort(signal: AbortSignal, subscriber: AbortSubscribe
   subscribers.get(signal)?.delete(subscriber);
 }
 
+/** True while this module's one `abort` listener is on `signal` (it stays until the signal aborts, by design). */
+export function fanoutListening(signal: AbortSignal): boolean {
+  return subscribers.has(signal);
+}
+
 /** How many subscribers wait on `signal` (for leak tests). */
 export function abortSubscriberCount(signal: AbortSignal): number {
   return subscribers.get(signal)?.size ?? 0;

@@ -32,4 +32,10 @@ export { DeadlineQueue, type DeadlineEntry } from './deadline-queue.js';
 // ---- Events ----
 export { Emitter } from './emitter.js';
 export { bulwarkChannel, type BulwarkChannel } from './channel.js';
-export { abortSubscriberCount, subscribeAbort, unsubscribeAbort, type AbortSubscriber } from './abort-fanout.js';
+export {
+  abortSubscriberCount,
+  fanoutListening,
+  subscribeAbort,
+  unsubscribeAbort,
+  type AbortSubscriber,
+} from './abort-fanout.js';

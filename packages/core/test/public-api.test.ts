@@ -43,6 +43,7 @@ it('locks the public surface of @bulwark/core', async () => {
       "clockSchema",
       "durationInputSchema",
       "durationMsSchema",
+      "fanoutListening",
       "functionSchema",
       "isPromiseLike",
       "maxTimerMs",
