@@ -10,7 +10,7 @@ import type { Outcome } from '@bulwark/http';
 import type { FastifyGuardHook } from '@bulwark/http/fastify';
 import { frameworks, mountEach, serve, type Framework, type Mount, type TestServer } from '@bulwark/test-servers';
 import { VirtualClock } from '@bulwark/core/testing';
-import { manualClock } from './reference.js';
+import { manualClock } from './manual-clock.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {

@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { isBulwarkConfigError } from '@bulwark/core';
 import { memoryStore, rateLimiter, rateLimits, type RateLimitDecisionEvent } from '@bulwark/rate-limiter';
-import { manualClock } from './reference.js';
+import { manualClock } from './manual-clock.js';
 
 describe('rateLimiter', () => {
   it('answers synchronously with the memory store, with every decision field', () => {

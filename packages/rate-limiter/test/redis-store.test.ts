@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isBulwarkConfigError } from '@bulwark/core';
 import { memoryStore, rateLimiter, rateLimits, type Algorithm, type Decision } from '@bulwark/rate-limiter';
 import { RATE_LIMIT_SCRIPT_SHA, redisStore } from '@bulwark/rate-limiter/redis';
-import { manualClock } from './reference.js';
+import { manualClock } from './manual-clock.js';
 import { sharedRedis, testPrefix } from '@bulwark/test-servers/redis';
 
 const redis = await sharedRedis();

@@ -1,7 +1,27 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryStore, rateLimiter, rateLimits, type Algorithm, type Decision } from '@bulwark/rate-limiter';
-import { manualClock, options, reference, type Params, type RefDecision } from './reference.js';
+import {
+  rateLimiterOptionsFor as options,
+  rateLimitModel as reference,
+  type RateLimitModelDecision as RefDecision,
+  type RateLimitModelParams as Params,
+} from '../src/index.js';
+
+// @bulwark/rate-limiter's model tests, against the public reference models.
+
+/** A clock moved by hand, synchronously (memory-store decisions arm no timers). */
+function manualClock(start = 0) {
+  let now = start;
+  return {
+    now: () => now,
+    setTimeout: (): never => {
+      throw new Error('the rate limiter must not arm timers');
+    },
+    clearTimeout: () => undefined,
+    advance: (ms: number) => void (now += ms),
+  };
+}
 
 const algorithms: readonly Algorithm[] = ['gcra', 'token-bucket', 'fixed-window', 'sliding-window'];
 

@@ -1,31 +1,35 @@
 /**
- * Plain reference limiters for the model tests: obviously-correct, slow, and independent of `algorithms.ts`.
+ * Plain reference rate limiters: obviously correct, slow, and independent of `@bulwark/rate-limiter`'s algorithms.
  * The bucket is exact (integer arithmetic scaled by `windowMs`), so it checks GCRA and the token bucket without
  * sharing their floating-point shortcuts.
  */
-export interface Params {
+
+/** A limit the reference models understand. */
+export interface RateLimitModelParams {
   algorithm: 'gcra' | 'token-bucket' | 'fixed-window' | 'sliding-window';
   limit: number;
   windowMs: number;
   burst: number;
 }
 
-export interface RefDecision {
+/** A reference decision. */
+export interface RateLimitModelDecision {
   allowed: boolean;
   remaining: number;
   /** Exact wait in ms when refused (before rounding up); 0 when allowed. */
   retryAfterMs: number;
 }
 
-export interface RefLimiter {
+/** A reference limiter: decide without changing anything, then commit what was allowed. */
+export interface RateLimitModel {
   /** Decides without changing anything. */
-  decide(key: string, cost: number, now: number): RefDecision;
+  decide(key: string, cost: number, now: number): RateLimitModelDecision;
   /** Counts a request decided as allowed. */
   commit(key: string, cost: number, now: number): void;
 }
 
 /** Leaky-bucket meter with level measured in (ms × limit) units: a request of cost c needs c × windowMs units. */
-function bucket(p: Params): RefLimiter {
+function bucket(p: RateLimitModelParams): RateLimitModel {
   const capacity = p.burst * p.windowMs;
   const levels = new Map<string, { level: number; at: number }>();
   const level = (key: string, now: number): number => {
@@ -51,7 +55,7 @@ function bucket(p: Params): RefLimiter {
 }
 
 /** Fixed windows, each opened by the key's first request after the previous one closed. */
-function fixedWindow(p: Params): RefLimiter {
+function fixedWindow(p: RateLimitModelParams): RateLimitModel {
   const windows = new Map<string, { start: number; count: number }>();
   const current = (key: string, now: number) => {
     const w = windows.get(key);
@@ -75,7 +79,7 @@ function fixedWindow(p: Params): RefLimiter {
 }
 
 /** Clock-aligned windows with every window's count kept; the estimate weighs the previous window by its overlap. */
-function slidingWindow(p: Params): RefLimiter {
+function slidingWindow(p: RateLimitModelParams): RateLimitModel {
   const history = new Map<string, Map<number, number>>();
   const estimate = (key: string, now: number): number => {
     const counts = history.get(key) ?? new Map<number, number>();
@@ -100,35 +104,33 @@ function slidingWindow(p: Params): RefLimiter {
   };
 }
 
-export function reference(p: Params): RefLimiter {
+/**
+ * The reference limiter for `p`: a leaky bucket for GCRA and the token bucket, fixed windows opened by each key's
+ * first request, and clock-aligned sliding windows weighing the previous window by its overlap.
+ *
+ * @example
+ * ```ts
+ * const model = rateLimitModel({ algorithm: 'gcra', limit: 10, windowMs: 1000, burst: 10 });
+ * const d = model.decide('a', 1, now);
+ * if (d.allowed) model.commit('a', 1, now);
+ * ```
+ */
+export function rateLimitModel(p: RateLimitModelParams): RateLimitModel {
   if (p.algorithm === 'fixed-window') return fixedWindow(p);
   if (p.algorithm === 'sliding-window') return slidingWindow(p);
   return bucket(p);
 }
 
-/** A virtual clock moved by hand, synchronously (no timers are involved in memory-store decisions). */
-export function manualClock(start = 0): {
-  now(): number;
-  setTimeout(): never;
-  clearTimeout(): void;
-  advance(ms: number): void;
-} {
-  let now = start;
-  return {
-    now: () => now,
-    setTimeout: () => {
-      throw new Error('the rate limiter must not arm timers');
-    },
-    clearTimeout: () => undefined,
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
-
-/** Limiter options for a parameter set (burst only where the algorithm takes one). */
-export function options(p: Params): {
-  algorithm: Params['algorithm'];
+/**
+ * The `rateLimiter()` options for a parameter set (burst only where the algorithm takes one).
+ *
+ * @example
+ * ```ts
+ * const limiter = rateLimiter({ ...rateLimiterOptionsFor(params), clock });
+ * ```
+ */
+export function rateLimiterOptionsFor(p: RateLimitModelParams): {
+  algorithm: RateLimitModelParams['algorithm'];
   limit: number;
   windowMs: number;
   burst?: number;
