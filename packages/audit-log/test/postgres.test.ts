@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { tcpProxy } from '@bulwark/test-servers/tcp-proxy';
+import { faultProxy } from '@bulwark/testing';
 import { createAuditLog } from '../src/audit-log.js';
 import { memoryCheckpoints } from '../src/checkpoint-store.js';
 import { main } from '../src/cli.js';
@@ -99,7 +99,7 @@ describe.skipIf(!available)('postgresSink (real PostgreSQL)', () => {
 
   it('the database going away mid-stream: records queue (bounded), are written when it returns, drops are counted and recorded', async () => {
     const table = await newTable();
-    const proxy = await tcpProxy(5432);
+    const proxy = await faultProxy({ port: 5432 });
     const url = new URL(PG_URL);
     const pool = new pg.Pool({
       host: '127.0.0.1',
@@ -123,13 +123,13 @@ describe.skipIf(!available)('postgresSink (real PostgreSQL)', () => {
     await audit.ready;
     for (let i = 0; i < 3; i++) audit.record({ event: 'thing_happened', args: [i] });
     await audit.flush();
-    proxy.cut();
+    proxy.close(); // the database goes away
     const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     for (let i = 3; i < 12; i++) audit.record({ event: 'thing_happened', args: [i] });
     warning.mockRestore();
     expect(audit.stats()).toMatchObject({ queued: 5, dropped: 4 });
     await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 5000 });
-    proxy.restore();
+    proxy.pass(); // and comes back
     await audit.flush();
     audit.record({ event: 'thing_happened', args: [12] });
     await audit.close();
@@ -145,7 +145,7 @@ describe.skipIf(!available)('postgresSink (real PostgreSQL)', () => {
       records: 10,
     });
     await pool.end();
-    await proxy.close();
+    await proxy.stop();
   }, 20_000);
 
   it('bulwark-audit verify reads a postgres:// URL', async () => {
