@@ -43,6 +43,7 @@ try {
           '@koa/bodyparser': '^6.1.0',
           'prom-client': '^15.1.0',
           '@openfeature/server-sdk': '^1.23.0',
+          'fast-check': '^4.3.0',
         },
         devDependencies: {
           typescript: '~5.9.3',

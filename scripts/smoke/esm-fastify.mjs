@@ -26,6 +26,8 @@ import { auditRequests } from '@bulwark/audit-log/fastify';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { faults, outcomeSchedule, runSchedule, seededRandom, VirtualClock, assertIdle } from '@bulwark/testing';
 
 const registry = new Registry();
 const telemetry = instrument({ registry, defaultMetrics: true });
@@ -143,6 +145,25 @@ const verified = execFileSync(
   { encoding: 'utf8' },
 );
 assert.match(verified, /^ok: 2 records, 1 signed checkpoint\(s\) verified/);
+// @bulwark/testing: a retrying client under generated schedules and injected faults, on a virtual clock.
+await fc.assert(
+  fc.asyncProperty(outcomeSchedule({ maxCalls: 5 }), async (schedule) => {
+    const clock = new VirtualClock();
+    const client = compose(
+      retry({ maxAttempts: 3, backoff: () => 10, clock }),
+      timeout(200, { clock }),
+      faults({ rate: 0.2, random: seededRandom(1) }),
+    );
+    const results = await runSchedule({
+      clock,
+      schedule,
+      run: (upstream) => client.execute(({ signal }) => upstream(signal)),
+    });
+    assert.ok(results.every((r) => r.status !== 'pending'));
+    assertIdle({ clock });
+  }),
+  { numRuns: 20 },
+);
 telemetry.dispose();
 await OpenFeature.close();
 await flags.close();

@@ -23,6 +23,14 @@ import {
   type VerifyResult,
 } from '@bulwark/audit-log';
 import { auditRequests } from '@bulwark/audit-log/express';
+import fc from 'fast-check';
+import {
+  circuitBreakerOptions,
+  faults,
+  rateLimiterOptions,
+  type FaultProxy,
+  type ScheduleResult,
+} from '@bulwark/testing';
 
 const versioning = createVersioning({
   versions: [
@@ -96,4 +104,11 @@ app.post('/users', express.json(), toExpress(validated), (req, res) => {
   const id: string | undefined = req.requestId;
   res.json({ remaining: decision?.remaining, id });
 });
+const chaotic = compose(faults({ rate: 0.1, enabled: () => flags.isEnabled('new-checkout') }), timeout(1_000));
+const breakerConfigs = fc.sample(circuitBreakerOptions(), 3).map((o) => circuitBreaker(o));
+const limiterConfigs = fc.sample(rateLimiterOptions(), 3).map((o) => rateLimiter(o));
+type Fault = (proxy: FaultProxy) => void;
+const freeze: Fault = (proxy) => proxy.freeze();
+const pendingCalls = (results: ScheduleResult[]) => results.filter((r) => r.status === 'pending').length;
 export { app, getUser, stats, classify, color, detail, deprecations, seq, auditStats, criticalEvents, verifyAudit };
+export { chaotic, breakerConfigs, limiterConfigs, freeze, pendingCalls };
