@@ -140,6 +140,20 @@ export interface AuditCheckpointEvent {
   readonly checkpoint: SignedCheckpoint;
 }
 
+// One process `exit` listener for every open log, however many there are (a listener each would trip Node's
+// MaxListenersExceededWarning at eleven).
+const exitHandlers = new Set<() => void>();
+let exitListening = false;
+function onProcessExit(handler: () => void): void {
+  exitHandlers.add(handler);
+  if (!exitListening) {
+    exitListening = true;
+    process.once('exit', () => {
+      for (const h of exitHandlers) h();
+    });
+  }
+}
+
 const dropChannel = bulwarkChannel<AuditDropEvent>('audit-log', 'drop');
 const errorChannel = bulwarkChannel<AuditErrorEvent>('audit-log', 'error');
 const checkpointChannel = bulwarkChannel<AuditCheckpointEvent>('audit-log', 'checkpoint');
@@ -222,7 +236,7 @@ export class AuditLog {
     }
     if (options.flushOnExit) {
       this.#onExit = () => this.#flushOnExit();
-      process.once('exit', this.#onExit);
+      onProcessExit(this.#onExit);
     }
     this.#writeNotices();
   }
@@ -448,7 +462,7 @@ export class AuditLog {
     if (this.#signer !== undefined && this.#tree.size !== this.#signedSize) await this.checkpoint();
     this.#closed = true;
     clearInterval(this.#timer);
-    if (this.#onExit !== undefined) process.removeListener('exit', this.#onExit);
+    if (this.#onExit !== undefined) exitHandlers.delete(this.#onExit);
     await this.#checkpointing;
     await this.#sink.close();
   }

@@ -440,3 +440,12 @@ describe('query', () => {
     );
   });
 });
+
+describe('process exit', () => {
+  it('many open logs share one exit listener (no MaxListenersExceededWarning)', async () => {
+    const before = process.listenerCount('exit');
+    const many = Array.from({ length: 20 }, () => createAuditLog({ app: 'a', sink: memorySink() }));
+    expect(process.listenerCount('exit') - before).toBeLessThanOrEqual(1);
+    for (const log of many) await log.close();
+  });
+});
