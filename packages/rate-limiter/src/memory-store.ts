@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { parseOptions } from '@bulwark/core/internal';
 import { algorithms, evaluation, type Evaluate, type Evaluation, type LimitRule, type Refund } from './algorithms.js';
@@ -8,8 +7,9 @@ import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
 /** Options for {@link memoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * Most keys kept per limit; the least recently seen key is dropped first (its next request starts afresh).
-   * Memory is bounded whatever the key flood. Default 100,000 (a few MB per limit).
+   * Most keys kept per limit; when full, a key not seen for the longest while is dropped (second-chance FIFO, an
+   * approximation of least recently used; its next request starts afresh). Memory grows with the keys in use and is
+   * bounded by this whatever the key flood. Default 100,000.
    */
   maxKeys?: number;
 }
@@ -25,22 +25,31 @@ const optionsSchema = z
   })
   .strict();
 
-/** Numbers of state each algorithm keeps per key (see `algorithms.ts`). */
+const INITIAL_SLOTS = 64;
+
 /**
- * One limit's keys. The cache maps each key to a slot in a `Float64Array` holding its state, so a decision
- * updates numbers in place and allocates nothing, and a key costs the cache entry plus 8–24 bytes. Slots freed by
- * eviction or deletion are reused. Limiters that bind the same limit (by name) share its table.
+ * One limit's keys: a `Map` from key to slot, each slot's numbers in a `Float64Array`, so a decision updates numbers
+ * in place and allocates nothing. Memory follows the keys in use: the arrays start small and double, up to
+ * `maxKeys` slots. When full, eviction is second-chance FIFO (CLOCK) over the map's insertion order: a decision
+ * marks its key seen; the eviction cursor gives a seen key another round (re-inserting it at the end) and evicts the
+ * first unseen one, which approximates least-recently-used with one byte per key instead of a linked list.
+ * Limiters that bind the same limit (by name) share its table.
  */
 class Table {
-  readonly states: LRUCache<string, number>;
-  /** Keys refused until a time, for limits with a penalty. */
-  readonly blocks: LRUCache<string, number> | undefined;
+  readonly #index = new Map<string, number>();
+  /** Numbers per slot: the algorithm's state, then the penalty's end for limits with one. */
+  readonly #stride: number;
   readonly #width: number;
+  readonly #blocks: boolean;
+  readonly #max: number;
   readonly #evaluate: Evaluate;
   readonly #refund: Refund;
-  readonly #slots: Float64Array;
-  readonly #free: Int32Array;
-  #freeCount: number;
+  #slots: Float64Array;
+  #seen: Uint8Array;
+  /** Slots handed out so far; those below it that were freed wait in `#free`. */
+  #used = 0;
+  readonly #free: number[] = [];
+  #cursor: MapIterator<[string, number]> | undefined;
 
   constructor(
     readonly rule: LimitRule,
@@ -48,36 +57,45 @@ class Table {
   ) {
     const spec = algorithms[rule.algorithm];
     this.#width = spec.width;
+    this.#blocks = rule.blockMs > 0;
+    this.#stride = spec.width + (this.#blocks ? 1 : 0);
     this.#evaluate = spec.evaluate;
     this.#refund = spec.refund;
-    // One spare slot: a new key takes it before the cache evicts (and frees) its oldest key.
-    const slots = maxKeys + 1;
-    this.#slots = new Float64Array(slots * this.#width);
-    this.#free = new Int32Array(slots);
-    for (let i = 0; i < slots; i++) this.#free[i] = slots - 1 - i;
-    this.#freeCount = slots;
-    this.states = new LRUCache<string, number>({
-      max: maxKeys,
-      dispose: (slot) => {
-        this.#free[this.#freeCount++] = slot;
-      },
-    });
-    this.blocks = rule.blockMs > 0 ? new LRUCache<string, number>({ max: maxKeys }) : undefined;
+    this.#max = maxKeys;
+    const initial = Math.min(INITIAL_SLOTS, maxKeys);
+    this.#slots = new Float64Array(initial * this.#stride);
+    this.#seen = new Uint8Array(initial);
+  }
+
+  /** Keys held. */
+  get size(): number {
+    return this.#index.size;
+  }
+
+  /** The key's slot, marking it seen (a decision that may change it). */
+  slot(key: string): number | undefined {
+    const slot = this.#index.get(key);
+    if (slot !== undefined) this.#seen[slot] = 1;
+    return slot;
+  }
+
+  /** The key's slot, without marking it seen. */
+  peek(key: string): number | undefined {
+    return this.#index.get(key);
   }
 
   /** Evaluates a request into `e`, penalties included. */
-  decide(key: string, slot: number | undefined, now: number, cost: number, e: Evaluation): void {
-    // One call for known and new keys (one inlining site); a new key passes slot 0's numbers, which every algorithm
-    // ignores when `has` is false.
-    const has = slot !== undefined;
+  decide(slot: number | undefined, now: number, cost: number, e: Evaluation): void {
     const s = this.#slots;
     const width = this.#width;
-    const i = has ? slot * width : 0;
+    const i = slot === undefined ? 0 : slot * this.#stride;
+    // A slot holding only a penalty has NaN for its state: the algorithm sees a new key.
+    const has = slot !== undefined && s[i] === s[i];
+    // One call for known and new keys (one inlining site); a new key passes numbers every algorithm ignores.
     this.#evaluate(this.rule, has, s[i]!, width > 1 ? s[i + 1]! : 0, width > 2 ? s[i + 2]! : 0, now, cost, e);
-    const blocks = this.blocks;
-    if (blocks !== undefined) {
-      const until = blocks.get(key);
-      if (until !== undefined && until > now) {
+    if (this.#blocks && slot !== undefined) {
+      const until = s[i + width]!;
+      if (until > now) {
         e.allowed = false;
         e.remaining = 0;
         e.retryAfterMs = Math.max(e.retryAfterMs, until - now);
@@ -87,42 +105,94 @@ class Table {
 
   /** Stores the evaluated state of an admitted request. */
   commit(key: string, slot: number | undefined, e: Evaluation): void {
-    const isNew = slot === undefined;
-    const at = isNew ? this.#free[--this.#freeCount]! : slot;
+    const at = slot ?? this.#add(key);
     const s = this.#slots;
     const width = this.#width;
-    const i = at * width;
+    const i = at * this.#stride;
     s[i] = e.n0;
     if (width > 1) s[i + 1] = e.n1;
     if (width > 2) s[i + 2] = e.n2;
-    if (isNew) this.states.set(key, at);
   }
 
   /** Starts a penalty for a refused request (an ongoing one is not extended); the refusal reports it. */
-  penalise(key: string, now: number, e: Evaluation): void {
-    const blocks = this.blocks;
-    if (blocks === undefined) return;
-    const until = blocks.get(key);
-    if (until === undefined || until <= now) {
-      blocks.set(key, now + this.rule.blockMs);
-      e.remaining = 0;
-      e.retryAfterMs = Math.max(e.retryAfterMs, this.rule.blockMs);
-    }
+  penalise(key: string, slot: number | undefined, now: number, e: Evaluation): void {
+    if (!this.#blocks) return;
+    const i = slot === undefined ? -1 : slot * this.#stride + this.#width;
+    if (i >= 0 && this.#slots[i]! > now) return;
+    const at = slot ?? this.#add(key);
+    const s = this.#slots;
+    if (slot === undefined) s[at * this.#stride] = NaN; // a penalty, no state yet
+    s[at * this.#stride + this.#width] = now + this.rule.blockMs;
+    e.remaining = 0;
+    e.retryAfterMs = Math.max(e.retryAfterMs, this.rule.blockMs);
   }
 
   refund(key: string, now: number, cost: number, e: Evaluation): void {
-    const slot = this.states.get(key);
+    const slot = this.slot(key);
     if (slot === undefined) return;
     const s = this.#slots;
-    const i = slot * this.#width;
+    const i = slot * this.#stride;
+    if (s[i] !== s[i]) return; // a penalty only: nothing was counted
     this.#refund(this.rule, s[i]!, this.#width > 1 ? s[i + 1]! : 0, this.#width > 2 ? s[i + 2]! : 0, now, cost, e);
-    if (e.ttlMs <= 0) this.states.delete(key);
+    const penalised = this.#blocks && s[i + this.#width]! > now;
+    if (e.ttlMs <= 0 && !penalised) this.#delete(key, slot);
     else this.commit(key, slot, e);
   }
 
   reset(key: string): void {
-    this.states.delete(key);
-    this.blocks?.delete(key);
+    const slot = this.#index.get(key);
+    if (slot !== undefined) this.#delete(key, slot);
+  }
+
+  #delete(key: string, slot: number): void {
+    this.#index.delete(key);
+    this.#free.push(slot);
+  }
+
+  /** A slot for a new key: a freed one, a fresh one (growing the arrays), or an evicted key's when full. */
+  #add(key: string): number {
+    let slot = this.#free.pop();
+    if (slot === undefined) {
+      if (this.#index.size >= this.#max) slot = this.#evict();
+      else {
+        if (this.#used === this.#seen.length) this.#grow();
+        slot = this.#used++;
+      }
+    }
+    this.#seen[slot] = 1;
+    if (this.#blocks) this.#slots[slot * this.#stride + this.#width] = 0;
+    this.#index.set(key, slot);
+    return slot;
+  }
+
+  #grow(): void {
+    const capacity = Math.min(this.#seen.length * 2, this.#max);
+    const slots = new Float64Array(capacity * this.#stride);
+    slots.set(this.#slots);
+    this.#slots = slots;
+    const seen = new Uint8Array(capacity);
+    seen.set(this.#seen);
+    this.#seen = seen;
+  }
+
+  /**
+   * Second-chance FIFO: walks the map in insertion order with one live iterator (so deleted entries behind it are
+   * never walked again), re-inserting seen keys at the end with their mark cleared, and evicts the first unseen key.
+   */
+  #evict(): number {
+    for (;;) {
+      let next = this.#cursor?.next();
+      if (next === undefined || next.done === true) {
+        this.#cursor = this.#index.entries();
+        next = this.#cursor.next();
+      }
+      const [key, slot] = next.value as [string, number];
+      this.#index.delete(key);
+      if (this.#seen[slot] === 1) {
+        this.#seen[slot] = 0;
+        this.#index.set(key, slot);
+      } else return slot;
+    }
   }
 }
 
@@ -138,16 +208,16 @@ class SingleBinding implements LimitBinding<'sync'> {
   consume(key: string, cost: number, now: number): Decision {
     const table = this.#table;
     const e = this.#e;
-    const state = table.states.get(key);
-    table.decide(key, state, now, cost, e);
-    if (e.allowed) table.commit(key, state, e);
-    else table.penalise(key, now, e);
+    const slot = table.slot(key);
+    table.decide(slot, now, cost, e);
+    if (e.allowed) table.commit(key, slot, e);
+    else table.penalise(key, slot, now, e);
     return toDecision(table.rule, e);
   }
 
   peek(key: string, cost: number, now: number): Decision {
     const table = this.#table;
-    table.decide(key, table.states.peek(key), now, cost, this.#e);
+    table.decide(table.peek(key), now, cost, this.#e);
     return toDecision(table.rule, this.#e);
   }
 
@@ -179,9 +249,9 @@ class MultiBinding implements LimitBinding<'sync'> {
     let allowed = true;
     for (let i = 0; i < tables.length; i++) {
       const table = tables[i]!;
-      const state = commit ? table.states.get(key) : table.states.peek(key);
-      states[i] = state;
-      table.decide(key, state, now, cost, evaluations[i]!);
+      const slot = commit ? table.slot(key) : table.peek(key);
+      states[i] = slot;
+      table.decide(slot, now, cost, evaluations[i]!);
       if (!evaluations[i]!.allowed) allowed = false;
     }
     const decisions: Decision[] = [];
@@ -190,7 +260,7 @@ class MultiBinding implements LimitBinding<'sync'> {
       const e = evaluations[i]!;
       if (commit) {
         if (allowed) table.commit(key, states[i], e);
-        else if (!e.allowed) table.penalise(key, now, e);
+        else if (!e.allowed) table.penalise(key, states[i], now, e);
       }
       // A limit that would have admitted a refused request reports its quota without it.
       if (!allowed && e.allowed) e.remaining = Math.floor(e.remaining + cost);
@@ -242,7 +312,7 @@ export class MemoryStore implements RateLimitStore<'sync'> {
 
   /** Number of keys held for the limit `name` (for tests and capacity planning). */
   size(name: string): number {
-    return this.#tables.get(name)?.states.size ?? 0;
+    return this.#tables.get(name)?.size ?? 0;
   }
 }
 
@@ -256,8 +326,8 @@ export function isMemoryStore(value: unknown): value is MemoryStore {
 }
 
 /**
- * An in-process store on lru-cache: synchronous answers, memory bounded by `maxKeys` per limit, one number per key
- * for `gcra`. The default store of every limiter.
+ * An in-process store: synchronous answers, memory that grows with the keys in use up to `maxKeys` per limit
+ * (about 30 bytes a key for `gcra` besides the key itself). The default store of every limiter.
  *
  * @example
  * ```ts

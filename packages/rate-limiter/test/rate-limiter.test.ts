@@ -1,4 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBulwarkConfigError } from '@bulwark/core';
 import { memoryStore, rateLimiter, rateLimits, type RateLimitDecisionEvent } from '@bulwark/rate-limiter';
@@ -61,6 +62,48 @@ describe('rateLimiter', () => {
     expect(store.size('flood')).toBe(1_000);
     // the most recent keys are the ones kept: still limited
     expect(l.consume('k19999').allowed).toBe(false);
+  });
+
+  it('when full, evicts a key not seen since the last sweep, not one used since (second chance)', () => {
+    const store = memoryStore({ maxKeys: 3 });
+    const l = rateLimiter({ limit: 1, windowMs: 60_000, store, name: 'clock', clock: manualClock() });
+    const held = (key: string) => !l.peek(key).allowed; // a held key has used its one unit
+    for (const k of ['a', 'b', 'c']) expect(l.consume(k).allowed).toBe(true);
+    expect(l.consume('d').allowed).toBe(true); // every key gets its second chance; then the oldest, a, goes
+    expect(['a', 'b', 'c', 'd'].map(held)).toEqual([false, true, true, true]);
+    expect(l.consume('b').allowed).toBe(false); // b is used again...
+    expect(l.consume('e').allowed).toBe(true); // ...so c, unseen since the sweep, goes instead
+    expect(['b', 'c', 'd', 'e'].map(held)).toEqual([true, false, true, true]);
+    expect(store.size('clock')).toBe(3);
+  });
+
+  it('property: with no more keys than maxKeys, decisions equal an unbounded store; with more, size stays bounded', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.record({ key: fc.integer({ min: 0, max: 11 }), wait: fc.nat(400), reset: fc.boolean() }), {
+          maxLength: 200,
+        }),
+        (maxKeys, steps) => {
+          const clock = manualClock();
+          const options = { limit: 3, windowMs: 1_000, clock, blockMs: 700 } as const;
+          const bounded = memoryStore({ maxKeys });
+          const small = rateLimiter({ ...options, store: bounded, name: 'limit' });
+          const big = rateLimiter({ ...options, store: memoryStore({ maxKeys: 1_000 }), name: 'limit' });
+          const fits = new Set(steps.map((s) => s.key)).size <= maxKeys;
+          for (const step of steps) {
+            clock.advance(step.wait);
+            const a = small.consume(`k${step.key}`);
+            const b = big.consume(`k${step.key}`);
+            if (fits) expect(a).toEqual(b);
+            expect(bounded.size('limit')).toBeLessThanOrEqual(maxKeys);
+            if (step.reset) small.reset(`k${(step.key + 1) % 12}`);
+            if (step.reset) big.reset(`k${(step.key + 1) % 12}`);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('tells listeners and the diagnostics channel about refusals and decisions (never the key on the channel)', () => {
