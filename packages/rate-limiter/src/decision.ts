@@ -31,6 +31,11 @@ export interface Decision {
   readonly decisions?: readonly Decision[];
   /** Set when the store failed and the decision was taken by its `onError` policy. */
   readonly error?: unknown;
+  /**
+   * True when that policy is a local fallback store: the limit was still applied (per instance), so a refusal is a
+   * real one (429), unlike `'closed'`, which refuses everything while the store is down (503).
+   */
+  readonly fallback?: boolean;
 }
 
 /** Whole ms, rounded up, ignoring sub-microsecond floating-point excess (decisions are exact to the µs). */

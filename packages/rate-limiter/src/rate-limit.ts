@@ -136,10 +136,18 @@ function violated(d: Decision): string[] {
   return d.decisions === undefined ? [d.policy] : d.decisions.filter((x) => !x.allowed).map((x) => x.policy);
 }
 
-/** The default refusal: `statusCode` (429) or, when a failing store refuses, 503, with an RFC 9457 body. */
+/** True when a failing store refused without deciding (`onError: 'closed'`): the service, not the client, is at fault. */
+function storeRefused(d: Decision): boolean {
+  return d.error !== undefined && d.fallback !== true;
+}
+
+/**
+ * The default refusal: `statusCode` (429) or, when a failing store refused without a fallback deciding, 503, with
+ * an RFC 9457 body. A refusal by a local fallback store is a real limit: 429.
+ */
 function defaultReply(d: Decision, status: number): Reply {
   // Retry-After is written with the rate-limit headers, so not here.
-  if (d.error !== undefined) {
+  if (storeRefused(d)) {
     return problemReply({
       type: problemTypes.temporaryReducedCapacity,
       title: 'Service Unavailable',
@@ -179,7 +187,7 @@ function refusalBuilder(o: O): (req: RequestView, d: Decision) => Reply {
         ? message
         : () => message!;
   // A failing store's refusal is not the client's quota: it keeps its 503 problem.
-  return (req, d) => (d.error !== undefined ? defaultReply(d, status) : { status, body: body(req, d) });
+  return (req, d) => (storeRefused(d) ? defaultReply(d, status) : { status, body: body(req, d) });
 }
 
 /** Compiles `allowList` into a test of (request, key), or undefined when there is none. */

@@ -142,7 +142,7 @@ export class RedisBinding implements LimitBinding<'async'> {
     if (fallback !== undefined) {
       this.#store.reportError(op, error);
       const d = op === 'c' ? fallback.consume(key, cost, now) : fallback.peek(key, cost, now);
-      return { ...d, error };
+      return { ...d, error, fallback: true };
     }
     const allowed = this.#store.onErrorPolicy === 'open';
     this.#store.reportError(op, error);

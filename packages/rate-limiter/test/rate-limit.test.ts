@@ -369,6 +369,18 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
     });
   });
 
+  it('a failing store with a memory fallback refuses with 429, not 503: the fallback applied the limit', async () => {
+    const failing = {
+      evalsha: () => Promise.reject(new Error('ECONNREFUSED')),
+      eval: () => Promise.reject(new Error('ECONNREFUSED')),
+    };
+    const store = redisStore({ client: failing, onError: memoryStore() });
+    const s = await start('express5', { limiter: rateLimiter({ limit: 2, windowMs: 60_000, store }) });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${s.url}/echo`)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it('bad options are named', () => {
     expect(() => rateLimitGuard({})).toThrow(expect.objectContaining({ code: 'BULWARK_INVALID_CONFIG' }));
     expect(() => rateLimitGuard({ limiter: {} as never })).toThrow(/limiter/);
