@@ -3,6 +3,7 @@ import { systemClock, type Clock, type Unsubscribe } from '@bulwark/core';
 import { bulwarkChannel, clockSchema, Emitter, methodsSchema, parseOptions } from '@bulwark/core/internal';
 import type { LimitRule } from './algorithms.js';
 import { isMemoryStore, type MemoryStore } from './memory-store.js';
+import { LeaseBinding, type LeaseOptions } from './lease-binding.js';
 import { operationName, RedisBinding, type Operation } from './redis-binding.js';
 import { ScriptRunner, type RedisClientLike } from './script-runner.js';
 import { checkRule, type LimitBinding, type RateLimitStore } from './store.js';
@@ -36,6 +37,13 @@ export interface RedisStoreOptions {
    * refused. Default on, 10,000 keys; `false` turns it off.
    */
   blockCache?: false | { maxKeys?: number };
+  /**
+   * Lease mode, for very hot keys: take `units` of a key's quota per Redis call and decide locally until they are
+   * spent or `ms` (default 1 % of the window) has passed, returning what is left. Many times fewer round trips; a
+   * fleet may admit up to `limit × ms / windowMs` more than exact mode over a window (1 % by default), and a
+   * process holding unspent units can refuse another for up to `ms`. Single-limit limiters only; off by default.
+   */
+  lease?: LeaseOptions;
   /**
    * Combine the calls made in the same tick (concurrent requests) into one script call: one round trip for many
    * decisions, each still atomic. Default on, off for an ioredis `Cluster` (one batch's keys may live on several
@@ -91,6 +99,14 @@ const optionsSchema = z
     clock: clockSchema.default(() => systemClock),
     // Unset: on, except for an ioredis Cluster (one batch's keys may live on several nodes).
     batch: z.boolean().optional(),
+    lease: z
+      .object({
+        units: z.number().int().min(2).max(1_000_000),
+        ms: z.number().positive().max(3_600_000).optional(),
+        maxKeys: z.number().int().min(1).max(10_000_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -113,6 +129,7 @@ export class RedisStore implements RateLimitStore<'async'> {
   readonly onErrorPolicy: RedisErrorPolicy;
   readonly #runner: ScriptRunner;
   readonly #blockKeys: number;
+  readonly #lease: LeaseOptions | undefined;
   readonly #rules = new Map<string, LimitRule>();
   readonly #errors = new Emitter<StoreErrorEvent>(storeErrorChannel);
 
@@ -121,6 +138,7 @@ export class RedisStore implements RateLimitStore<'async'> {
     this.prefix = o.prefix;
     this.onErrorPolicy = o.onError;
     this.#blockKeys = o.blockCache === false ? 0 : o.blockCache.maxKeys;
+    this.#lease = o.lease;
     this.clientTime = o.time === 'limiter';
     this.#runner = new ScriptRunner(o);
   }
@@ -128,7 +146,9 @@ export class RedisStore implements RateLimitStore<'async'> {
   bind(rules: readonly LimitRule[]): LimitBinding<'async'> {
     for (const rule of rules) checkRule(this.#rules, rule);
     const policy = this.onErrorPolicy;
-    return new RedisBinding(this, rules, isMemoryStore(policy) ? policy : undefined, this.#blockKeys);
+    const exact = new RedisBinding(this, rules, isMemoryStore(policy) ? policy : undefined, this.#blockKeys);
+    // Lease mode for a single limit; several limits decided together must be decided together, in Redis.
+    return this.#lease !== undefined && rules.length === 1 ? new LeaseBinding(exact, rules[0]!, this.#lease) : exact;
   }
 
   /**

@@ -8,3 +8,4 @@ export {
   type StoreErrorEvent,
 } from './redis-store.js';
 export { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js';
+export type { LeaseOptions } from './lease-binding.js';
