@@ -14,6 +14,16 @@ export function hasRequestBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+const PARSED_TYPES = /^(?:application\/(?:[\w.+-]+\+)?json|application\/x-www-form-urlencoded)\s*(?:;|$)/i;
+
+/**
+ * True when a request carries a body that the usual parsers (JSON, URL-encoded) read: left unparsed, it means none
+ * ran. A body of another type is left unparsed by them on purpose, and the guard sees no body.
+ */
+export function bodyLeftUnparsed(req: IncomingMessage): boolean {
+  return hasRequestBody(req) && PARSED_TYPES.test(req.headers['content-type'] ?? '');
+}
+
 /**
  * The error for a guard that needs the parsed body where no parser ran before it. Express and Koa middleware cannot
  * see the app they are mounted on, so this is found at the first request that carries a body, not at startup.

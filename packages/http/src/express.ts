@@ -10,7 +10,7 @@ import type {
   ResponseTransform,
   UrlRewrite,
 } from './contract.js';
-import { hasRequestBody, needsBody, noBodyParser, nodeResponseHeaders, transformBody } from './exchange.js';
+import { bodyLeftUnparsed, needsBody, noBodyParser, nodeResponseHeaders, transformBody } from './exchange.js';
 import { endpointMatcher } from './endpoints.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { socketAddress } from './ip.js';
@@ -136,7 +136,7 @@ export function toExpress(guard: Guard): RequestHandler {
   const requestKeys = guard.stateKeys?.length ? guard.stateKeys : undefined;
   const checkBody = needsBody(guard);
   return (req, res, next) => {
-    if (checkBody && req.body === undefined && hasRequestBody(req)) {
+    if (checkBody && req.body === undefined && bodyLeftUnparsed(req)) {
       next(noBodyParser('toExpress()', 'express.json() or express.urlencoded()'));
       return;
     }

@@ -10,7 +10,7 @@ import type {
   ResponseTransform,
   UrlRewrite,
 } from './contract.js';
-import { hasRequestBody, isJsonBody, needsBody, noBodyParser, transformBody } from './exchange.js';
+import { bodyLeftUnparsed, isJsonBody, needsBody, noBodyParser, transformBody } from './exchange.js';
 import { endpointMatcher } from './endpoints.js';
 import { socketAddress } from './ip.js';
 import { requestIdGuard, type RequestIdOptions } from './request-id.js';
@@ -134,7 +134,7 @@ function apply(outcome: Outcome, view: RequestView, ctx: TransformingContext, ne
 export function toKoa(guard: Guard): Middleware {
   const checkBody = needsBody(guard);
   return (ctx, next) => {
-    if (checkBody && (ctx.request as { body?: unknown }).body === undefined && hasRequestBody(ctx.req)) {
+    if (checkBody && (ctx.request as { body?: unknown }).body === undefined && bodyLeftUnparsed(ctx.req)) {
       throw noBodyParser('toKoa()', '@koa/bodyparser');
     }
     const view = new KoaRequestView(ctx, ctx.req);
