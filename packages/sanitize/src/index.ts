@@ -3,3 +3,11 @@ export { cleanString, stringCleaner, truncateUtf8, type CleanStringOptions } fro
 export { safeFilename, type SafeFilenameOptions } from './safe-filename.js';
 export { PathTraversalError, safeJoin, safeJoinReal } from './safe-join.js';
 export { detectSuspicious, type SuspiciousCategory, type SuspiciousFinding } from './detect-suspicious.js';
+
+// ---- Requests (framework adapters at ./express, ./fastify, ./koa) ----
+export {
+  requestValidator,
+  type RequestIssue,
+  type RequestSchema,
+  type RequestValidatorOptions,
+} from './request-validator.js';

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 
-it('locks the public surface of @bulwark/sanitize', async () => {
+it('locks the public surface of @bulwark/sanitize and its adapters', async () => {
   expect(Object.keys(await import('@bulwark/sanitize')).sort()).toMatchInlineSnapshot(`
     [
       "JsonError",
@@ -9,6 +9,7 @@ it('locks the public surface of @bulwark/sanitize', async () => {
       "detectSuspicious",
       "jsonParser",
       "parseJson",
+      "requestValidator",
       "safeFilename",
       "safeJoin",
       "safeJoinReal",
@@ -16,4 +17,7 @@ it('locks the public surface of @bulwark/sanitize', async () => {
       "truncateUtf8",
     ]
   `);
+  for (const adapter of ['express', 'fastify', 'koa']) {
+    expect(Object.keys(await import(`@bulwark/sanitize/${adapter}`))).toEqual(['validateRequest']);
+  }
 });
