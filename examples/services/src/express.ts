@@ -6,7 +6,8 @@ import { healthRoutes } from '@bulwark/health/express';
 import { requestId, requestSignal } from '@bulwark/http/express';
 import { rateLimit } from '@bulwark/rate-limiter/express';
 import { metricsRoute, requestMetrics } from '@bulwark/telemetry/express';
-import { createNote, quoteRoute } from './routes.js';
+import { validateRequest } from '@bulwark/sanitize/express';
+import { createNote, noteSchema, quoteRoute } from './routes.js';
 import type { Service } from './service.js';
 
 /** The service on Express. */
@@ -27,8 +28,8 @@ export function expressApp(service: Service): express.Express {
     const { status, body } = await quoteRoute(service, requestSignal(req));
     res.status(status).json(body);
   });
-  app.post('/notes', (req, res) => {
-    const { status, body } = createNote(req.body);
+  app.post('/notes', validateRequest(noteSchema), (req, res) => {
+    const { status, body } = createNote(req.body as { title: string });
     res.status(status).json(body);
   });
   app.get('/beta', requireFlag(service.flags, 'beta-notes', { targetingKey: user }), (_req, res) => {

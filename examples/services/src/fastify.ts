@@ -6,7 +6,8 @@ import { healthRoutes } from '@bulwark/health/fastify';
 import { requestId, requestSignal } from '@bulwark/http/fastify';
 import { rateLimit } from '@bulwark/rate-limiter/fastify';
 import { metricsRoute, requestMetrics } from '@bulwark/telemetry/fastify';
-import { createNote, quoteRoute } from './routes.js';
+import { validateRequest } from '@bulwark/sanitize/fastify';
+import { createNote, noteSchema, quoteRoute } from './routes.js';
 import type { Service } from './service.js';
 
 /** The service on Fastify (URI versions are rewritten before routing, which Fastify does before any hook). */
@@ -27,9 +28,12 @@ export async function fastifyApp(service: Service): Promise<FastifyInstance> {
     const { status, body } = await quoteRoute(service, requestSignal(reply));
     return reply.code(status).send(body);
   });
-  app.post('/notes', async (request, reply) => {
-    const { status, body } = createNote(request.body);
-    return reply.code(status).send(body);
+  await app.register(async (notes) => {
+    await notes.register(validateRequest(noteSchema));
+    notes.post('/notes', async (request, reply) => {
+      const { status, body } = createNote(request.body as { title: string });
+      return reply.code(status).send(body);
+    });
   });
   app.get('/beta', { config: { featureFlag: 'beta-notes' } }, async () => ({ beta: true }));
   return app;

@@ -8,7 +8,8 @@ import { healthRoutes } from '@bulwark/health/koa';
 import { requestId, requestSignal } from '@bulwark/http/koa';
 import { rateLimit } from '@bulwark/rate-limiter/koa';
 import { metricsRoute, requestMetrics } from '@bulwark/telemetry/koa';
-import { createNote, quoteRoute } from './routes.js';
+import { validateRequest } from '@bulwark/sanitize/koa';
+import { createNote, noteSchema, quoteRoute } from './routes.js';
 import type { Service } from './service.js';
 
 /** The service on Koa. */
@@ -33,8 +34,8 @@ export function koaApp(service: Service): Koa {
     ctx.status = status;
     ctx.body = body;
   });
-  router.post('/notes', (ctx) => {
-    const { status, body } = createNote(ctx.request.body);
+  router.post('/notes', validateRequest(noteSchema), (ctx) => {
+    const { status, body } = createNote(ctx.request.body as { title: string });
     ctx.status = status;
     ctx.body = body;
   });

@@ -78,6 +78,9 @@ describe.each(['express', 'fastify', 'koa'] as const)('the example service on %s
     const v2 = await call('/v2/notes', json({ title: 'Plans' }));
     expect(await v2.json()).toMatchObject({ title: 'Plans' });
     expect(v2.headers.get('deprecation')).toBeNull();
+    const invalid = await call('/v2/notes', json({ title: '', extra: 'never echoed' }));
+    expect(invalid.status).toBe(400);
+    expect(await invalid.text()).not.toContain('never echoed');
     expect((await call('/beta', { headers: { 'x-user': 'alice' } })).status).toBe(200);
     expect((await call('/beta', { headers: { 'x-user': 'bob' } })).status).toBe(404);
     expect((await call('/readyz')).status).toBe(200);
