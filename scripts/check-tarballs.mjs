@@ -44,6 +44,7 @@ try {
           'prom-client': '^15.1.0',
           '@openfeature/server-sdk': '^1.23.0',
           'fast-check': '^4.3.0',
+          zod: '^4.1.0',
         },
         devDependencies: {
           typescript: '~5.9.3',

@@ -16,6 +16,8 @@ const { createVersioning, headerVersion, uriVersion, versionChange } = require('
 const { apiVersioning } = require('@bulwark/api-versioning/koa');
 const { createAuditLog, memorySink } = require('@bulwark/audit-log');
 const { auditRequests } = require('@bulwark/audit-log/koa');
+const { validateRequest } = require('@bulwark/sanitize/koa');
+const { z } = require('zod');
 
 (async () => {
   const app = new Koa();
@@ -37,6 +39,17 @@ const { auditRequests } = require('@bulwark/audit-log/koa');
   const who = { targetingKey: (req) => req.header('x-user') };
   app.use(flagsMiddleware(flags, who));
   const router = new Router();
+  router.post(
+    '/notes/:id',
+    validateRequest({
+      params: z.object({ id: z.string().regex(/^\d+$/) }),
+      body: z.strictObject({ title: z.string().min(1) }),
+    }),
+    (ctx) => {
+      ctx.status = 201;
+      ctx.body = { id: ctx.params.id, title: ctx.request.body.title };
+    },
+  );
   router.get('/beta', requireFlag(flags, 'beta', who), (ctx) => {
     ctx.body = { on: ctx.state.flags.isEnabled('beta') };
   });
@@ -56,6 +69,12 @@ const { auditRequests } = require('@bulwark/audit-log/koa');
   assert.ok(res.headers.get('x-request-id'));
   assert.deepEqual(await res.json(), { id: 'x', query: { q: '1', seen: true }, original: '/v2/items/7?q=1' });
   assert.equal((await fetch(`${url}/livez`)).status, 200);
+  const note = (id, body) =>
+    fetch(`${url}/notes/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  assert.deepEqual(await (await note('7', '{"title":"ok"}')).json(), { id: '7', title: 'ok' });
+  const badNote = await note('x', '{"title":"","secret":"s3cr3t"}');
+  assert.equal(badNote.status, 400);
+  assert.ok(!(await badNote.text()).includes('s3cr3t'));
   assert.equal((await fetch(`${url}/beta`, { headers: { 'x-user': 'bob' } })).status, 404);
   assert.deepEqual(await (await fetch(`${url}/beta`, { headers: { 'x-user': 'alice' } })).json(), { on: true });
   try {
