@@ -1,4 +1,4 @@
-import type { RequestView } from '@bulwark/http';
+import type { RequestView, UrlRewrite } from '@bulwark/http';
 
 /**
  * Where a request names its version. `extract` answers the version text (or `undefined`); `vary` lists the request
@@ -11,7 +11,7 @@ export interface VersionExtractor {
   readonly vary?: readonly string[];
   /** The status for a version this carrier names that is not supported (404 for a path, 406 for a media type). */
   readonly unsupportedStatus: 400 | 404 | 406;
-  rewrite?(req: RequestView): string | undefined;
+  rewrite?: UrlRewrite;
 }
 
 const segmentVersion = /^(?:\d{1,9}(?:\.\d{1,9}){0,2}|\d{4}-\d{2}-\d{2}(?:\.[A-Za-z0-9_-]+)?)$/;
@@ -47,7 +47,10 @@ export function uriVersion(options: { prefix?: string } = {}): VersionExtractor 
     name: 'uri',
     unsupportedStatus: 404,
     extract: (req) => split(req.originalUrl)?.version,
-    rewrite: (req) => split(req.url)?.rest,
+    rewrite: Object.assign((req: RequestView) => split(req.url)?.rest, {
+      // Most URLs carry no version prefix: the adapters skip building a view for them.
+      applies: (url: string) => url.charCodeAt(0) === 47 && url.startsWith(prefix, 1),
+    }),
   };
 }
 

@@ -238,7 +238,11 @@ export class Versioning {
     });
     for (const e of this.#entries) this.#byKey.set(e.parsed.key, e);
     const rewriters = o.extract.filter((e) => e.rewrite !== undefined);
-    this.rewrite = rewriters.length === 0 ? undefined : (req) => rewriters[0]!.rewrite!(req);
+    const first = rewriters[0]?.rewrite;
+    this.rewrite =
+      first === undefined
+        ? undefined
+        : Object.assign((req: RequestView) => first.call(rewriters[0], req), { applies: first.applies });
     const needs = [
       ...(parsedChanges.some((c) => c.change.request) ? (['body'] as const) : []),
       ...(parsedChanges.some((c) => c.change.response) ? (['response'] as const) : []),

@@ -69,7 +69,14 @@ export type ResponseTransform = (body: unknown, status: number, headers: Respons
  * leave it. The original stays readable as `originalUrl`. Mount with `toExpressRewrite`, `toKoaRewrite`, or give
  * `toFastifyRewriteUrl(rewrite)` to `fastify({ rewriteUrl })`.
  */
-export type UrlRewrite = (req: RequestView) => string | undefined;
+export interface UrlRewrite {
+  (req: RequestView): string | undefined;
+  /**
+   * Optional: false when the raw URL cannot be rewritten (no version prefix, say), so the adapter skips building
+   * a request view for it. Must never return false for a URL the rewrite would change.
+   */
+  readonly applies?: (url: string) => boolean;
+}
 
 /** Response headers an outcome sets. Numbers are written as decimal text; arrays as repeated headers. */
 export type OutcomeHeaders = Readonly<Record<string, string | number | readonly string[]>>;

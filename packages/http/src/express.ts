@@ -164,7 +164,12 @@ export function toExpress(guard: Guard): RequestHandler {
  * ```
  */
 export function toExpressRewrite(rewrite: UrlRewrite): RequestHandler {
+  const applies = rewrite.applies;
   return (req, _res, next) => {
+    if (applies !== undefined && !applies(req.url)) {
+      next();
+      return;
+    }
     let url: string | undefined;
     try {
       url = rewrite(new ExpressRequestView(req, req));

@@ -269,7 +269,11 @@ function fastifyHeaders(reply: FastifyReply): ResponseHeaders {
  * ```
  */
 export function toFastifyRewriteUrl(rewrite: UrlRewrite): (req: RawRequestDefaultExpression) => string {
-  return (req) => rewrite(new PlainRequestView(req, req)) ?? req.url ?? '/';
+  const applies = rewrite.applies;
+  return (req) => {
+    if (applies !== undefined && !applies(req.url ?? '/')) return req.url ?? '/';
+    return rewrite(new PlainRequestView(req, req)) ?? req.url ?? '/';
+  };
 }
 
 /**

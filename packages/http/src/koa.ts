@@ -155,7 +155,9 @@ export function toKoa(guard: Guard): Middleware {
  * ```
  */
 export function toKoaRewrite(rewrite: UrlRewrite): Middleware {
+  const applies = rewrite.applies;
   return (ctx, next) => {
+    if (applies !== undefined && !applies(ctx.url)) return next();
     const url = rewrite(new KoaRequestView(ctx, ctx.req));
     if (url !== undefined) ctx.url = url;
     return next();

@@ -118,6 +118,22 @@ describe.each(frameworks)('exchange contract on %s', (framework) => {
     expect((await fetch(`${s.url}/items/9`)).status).toBe(200); // unrewritten URLs still route
   });
 
+  it("a rewrite's applies() skips it for URLs it cannot change, and still lets it run for the others", async () => {
+    const called: string[] = [];
+    const rewrite = Object.assign(
+      (req: RequestView) => {
+        called.push(req.url);
+        return req.path.startsWith('/v2/') ? req.url.slice(3) : undefined;
+      },
+      { applies: (url: string) => url.startsWith('/v2/') },
+    );
+    const s = await start(framework, { rewrite });
+    expect((await fetch(`${s.url}/items/1`)).status).toBe(200);
+    const res = await fetch(`${s.url}/v2/items/2`);
+    expect(await res.json()).toMatchObject({ params: { id: '2' } });
+    expect(called).toEqual(['/v2/items/2']);
+  });
+
   it('bad input: a malformed query, a body over the limit, invalid JSON: the framework answers, nothing crashes', async () => {
     const { guard, seen } = observer({}, ['body']);
     const s = await start(framework, { guards: [guard], bodyLimit: 1024 * 1024 });
