@@ -11,3 +11,6 @@ export {
   type RequestSchema,
   type RequestValidatorOptions,
 } from './request-validator.js';
+
+// ---- HTML ----
+export { escapeHtml, htmlPolicies, sanitizeHtml, type HtmlPolicy } from './sanitize-html.js';
