@@ -236,7 +236,6 @@ function compile(policy: HtmlPolicy): CompiledPolicy {
  * does), or `undefined` for a relative URL.
  */
 function schemeOf(url: string): string | undefined {
-   
   const cleaned = url.replace(/[\u0000-\u0020\u007f]/g, '');
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(cleaned);
   if (match) return match[1]!.toLowerCase();
