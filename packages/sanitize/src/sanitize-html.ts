@@ -273,7 +273,8 @@ function cleanElement(el: Element, policy: CompiledPolicy): void {
 }
 
 /** Filters `parent`'s children in place: drops, unwraps or keeps each, then does the same for what it kept. */
-function cleanChildren(parent: ParentNode, policy: CompiledPolicy, depth: number): void {
+function cleanChildren(parent: ParentNode, policy: CompiledPolicy, depth: number): boolean {
+  let removed = false;
   const out: Node[] = [];
   // Children to judge, in reverse (the next one at the end): unwrapping pushes a node's children in its place.
   const pending = [...parent.childNodes].reverse();
@@ -285,18 +286,23 @@ function cleanChildren(parent: ParentNode, policy: CompiledPolicy, depth: number
     }
     if (!('tagName' in node)) continue; // comments, doctypes
     const el = node;
-    if (DROP_WITH_CONTENT.has(el.tagName) || (el.namespaceURI as string) !== HTML_NS) continue;
+    if (DROP_WITH_CONTENT.has(el.tagName) || (el.namespaceURI as string) !== HTML_NS) {
+      removed = true;
+      continue;
+    }
     if (depth >= MAX_DEPTH || !policy.tags.has(el.tagName)) {
       // Unwrap: its children take its place and are judged in turn.
+      removed = true;
       for (let i = el.childNodes.length - 1; i >= 0; i--) pending.push(el.childNodes[i]!);
       continue;
     }
     cleanElement(el, policy);
-    cleanChildren(el, policy, depth + 1);
+    if (cleanChildren(el, policy, depth + 1)) removed = true;
     out.push(el);
   }
   for (const node of out) node.parentNode = parent;
   parent.childNodes = out;
+  return removed;
 }
 
 /**
@@ -318,9 +324,19 @@ export function sanitizeHtml(input: string, policy: HtmlPolicy | keyof typeof ht
   const compiledPolicy = compile(typeof policy === 'string' ? htmlPolicies[policy] : policy);
   const html = String(input);
   if (nestsTooDeep(html)) return asText(html);
-  const fragment = parseFragment(html);
-  cleanChildren(fragment, compiledPolicy, 0);
-  return serialize(fragment);
+  // A tree and its serialisation can parse differently: removing an element changes how its neighbours parse (an
+  // <li> inside a removed <form> stays nested in the tree; without the form, the next parse closes it), and some
+  // trees do not survive a round trip at all. So the output is sanitised again until a round changes nothing: what
+  // is returned is exactly what parsing and sanitising it gives back. Already-canonical input takes one round.
+  let current = html;
+  for (let round = 0; round < 4; round++) {
+    const fragment = parseFragment(current);
+    const removed = cleanChildren(fragment, compiledPolicy, 0);
+    const output = serialize(fragment);
+    if (!removed && output === current) return output;
+    current = output;
+  }
+  return asText(html);
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

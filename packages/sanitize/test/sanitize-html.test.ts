@@ -64,6 +64,8 @@ describe('sanitizeHtml', () => {
     ],
     ['rich', '<svg><a href="javascript:1">x</a></svg>after', 'after'],
     ['rich', 'a < b & c > "d"', 'a &lt; b &amp; c &gt; "d"'],
+    // Found by the property below: without the removed <form>, the second <li> no longer nests when parsed again.
+    ['rich', '<li><form><p><li>', '<li><p></p></li><li></li>'],
   ] as const)('%s: %s', (policy, input, expected) => {
     expect(sanitizeHtml(input, policy)).toBe(expected);
   });
@@ -226,7 +228,7 @@ describe('sanitizeHtml', () => {
           expect(stable(output)).toBe(output);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: 1_000 },
     );
   });
 
