@@ -20,6 +20,7 @@ function view(url: string, headers: Record<string, string> = {}, body?: unknown)
   const query: Record<string, string> = {};
   u.searchParams.forEach((v, k) => (query[k] = v));
   return {
+    state: () => undefined,
     method: 'GET',
     path: u.pathname,
     url,

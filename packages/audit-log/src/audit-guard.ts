@@ -66,8 +66,7 @@ export function refusalEvent(reply: Reply): AuditEventType | undefined {
 
 /** The request id @bulwark/http's requestId middleware settled on, else the incoming `x-request-id`. */
 function requestIdOf(req: RequestView): string | undefined {
-  const raw = req.raw as { requestId?: unknown; state?: { requestId?: unknown } } | undefined;
-  const id = raw?.requestId ?? raw?.state?.requestId;
+  const id = req.state('requestId');
   return typeof id === 'string' ? id : req.header('x-request-id');
 }
 
@@ -97,13 +96,14 @@ export function auditGuard(audit: AuditLog, options: AuditRequestsOptions = {}):
   const base = (req: RequestView): Omit<AuditEvent, 'event'> => {
     const user = o.user?.(req);
     const requestId = requestIdOf(req);
+    const userAgent = req.header('user-agent');
     return {
       ...(user === undefined ? {} : { user }),
       ...(requestId === undefined ? {} : { requestId }),
       sourceIp: req.ip,
       method: req.method,
       uri: req.originalUrl,
-      ...(req.header('user-agent') === undefined ? {} : { userAgent: req.header('user-agent') }),
+      ...(userAgent === undefined ? {} : { userAgent }),
     };
   };
   if (o.refusals) {

@@ -47,6 +47,11 @@ export interface RequestView {
    * when no route matched, or the router does not say (Koa without `@koa/router`).
    */
   readonly route: string | undefined;
+  /**
+   * A value an earlier guard set as state (`requestId` from `requestId()`, say), wherever this framework keeps it:
+   * Express `res.locals`, Fastify `request`, Koa `ctx.state`. `undefined` before routing state exists (a rewrite).
+   */
+  state(key: string): unknown;
 }
 
 /** Query parameters: one string per key, or an array for a repeated key. */

@@ -31,6 +31,9 @@ declare global {
 }
 
 class ExpressRequestView extends NodeRequestView {
+  state(key: string): unknown {
+    return (this.raw as Request).res?.locals[key];
+  }
   get path(): string {
     return (this.raw as Request).path;
   }

@@ -30,6 +30,9 @@ import { publishRefusal } from './refusal.js';
 import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
 
 class FastifyRequestView extends NodeRequestView {
+  state(key: string): unknown {
+    return (this.raw as Record<string, unknown>)[key];
+  }
   get path(): string {
     return pathOf((this.raw as FastifyRequest).url);
   }

@@ -23,6 +23,9 @@ import { hasContentType, headerValue, runAfter, serializeBody } from './response
 const PREFIX_PATTERN = '(?:\\/|$)';
 
 class KoaRequestView extends NodeRequestView {
+  state(key: string): unknown {
+    return ((this.raw as Context).state as Record<string, unknown>)[key];
+  }
   get path(): string {
     return (this.raw as Context).path;
   }

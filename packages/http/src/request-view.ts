@@ -19,6 +19,7 @@ export abstract class NodeRequestView implements RequestView {
   abstract readonly path: string;
   abstract readonly url: string;
   abstract readonly originalUrl: string;
+  abstract state(key: string): unknown;
   abstract readonly route: string | undefined;
   abstract readonly frameworkIp: string;
   abstract readonly params: Readonly<Record<string, string>> | undefined;
@@ -85,6 +86,9 @@ export class PlainRequestView extends NodeRequestView {
     return pathOf(this.url);
   }
   get route(): string | undefined {
+    return undefined;
+  }
+  state(): unknown {
     return undefined;
   }
   get frameworkIp(): string {

@@ -196,6 +196,24 @@ describe.each(frameworks)('adapter contract: %s', (framework) => {
     if (framework.startsWith('express')) expect(body.request).toEqual({ cid: 'gen-1' });
   });
 
+  it('state(key): a guard reads what an earlier guard set, wherever the framework keeps it', async () => {
+    const reader = Object.assign(
+      (req: RequestView): Outcome => ({ kind: 'next', state: { seenId: req.state('requestId') ?? null } }),
+      {
+        stateKeys: ['seenId'],
+      },
+    );
+    server = await serve(framework, {
+      mounts: [{ express: expressRequestId(), fastify: fastifyRequestId(), koa: koaRequestId() }],
+      guard: reader,
+      stateKeys: ['seenId'],
+    });
+    const res = await fetch(`${server.url}/echo`, { headers: { 'x-request-id': 'req-77' } });
+    expect(await res.json()).toMatchObject({ state: { seenId: 'req-77' } });
+    const fresh = await fetch(`${server.url}/echo`);
+    expect(await fresh.json()).toMatchObject({ state: { seenId: fresh.headers.get('x-request-id') } });
+  });
+
   it('requestId: keeps a well-formed incoming id, replaces a malformed one, echoes and exposes it', async () => {
     server = await serve(framework, { guard: requestIdGuard(), stateKeys: ['requestId'] });
     const kept = await fetch(`${server.url}/echo`, { headers: { 'x-request-id': 'abc-123_DEF.4:5' } });

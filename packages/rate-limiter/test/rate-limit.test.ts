@@ -148,6 +148,7 @@ describe('rateLimit options (Express 5 and Koa 3)', () => {
       frameworkIp: '192.0.2.1',
       raw: {},
       route: undefined,
+      state: () => undefined,
       originalUrl: '/',
       query: {},
       params: undefined,
