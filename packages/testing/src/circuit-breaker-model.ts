@@ -206,7 +206,8 @@ export interface BreakerUnderTest {
 }
 
 /**
- * A clock moved by hand for {@link BreakerUnderTest}.
+ * A clock moved by hand, synchronously, for primitives that read time and arm no timers (the breaker, the memory
+ * rate limiter): arming one throws, so a test also proves none is armed.
  *
  * @example
  * ```ts
@@ -215,7 +216,13 @@ export interface BreakerUnderTest {
  */
 export function manualClock(start = 0): { clock: Clock; advance: (ms: number) => void } {
   let t = start;
-  const clock: Clock = { now: () => t, setTimeout: () => 0, clearTimeout: () => {} };
+  const clock: Clock = {
+    now: () => t,
+    setTimeout: () => {
+      throw new Error('manualClock: this primitive armed a timer; use a VirtualClock');
+    },
+    clearTimeout: () => {},
+  };
   return { clock, advance: (ms) => void (t += ms) };
 }
 

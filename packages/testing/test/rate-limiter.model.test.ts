@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryStore, rateLimiter, rateLimits, type Algorithm, type Decision } from '@bulwark/rate-limiter';
 import {
+  manualClock,
   rateLimiterOptionsFor as options,
   rateLimitModel as reference,
   type RateLimitModelDecision as RefDecision,
@@ -9,19 +10,6 @@ import {
 } from '../src/index.js';
 
 // @bulwark/rate-limiter's model tests, against the public reference models.
-
-/** A clock moved by hand, synchronously (memory-store decisions arm no timers). */
-function manualClock(start = 0) {
-  let now = start;
-  return {
-    now: () => now,
-    setTimeout: (): never => {
-      throw new Error('the rate limiter must not arm timers');
-    },
-    clearTimeout: () => undefined,
-    advance: (ms: number) => void (now += ms),
-  };
-}
 
 const algorithms: readonly Algorithm[] = ['gcra', 'token-bucket', 'fixed-window', 'sliding-window'];
 
@@ -88,13 +76,13 @@ describe.each(algorithms)('%s against its reference model', (algorithm) => {
   it('takes the reference decision at every step (exact intervals: remaining and retry time too)', () => {
     fc.assert(
       fc.property(exactParams(algorithm), steps(600), (p, seq) => {
-        const clock = manualClock();
+        const { clock, advance } = manualClock();
         let now = 0;
         const limiter = rateLimiter({ ...options(p), clock, name: 'm' });
         const ref = reference(p);
         for (const { wait, key, cost } of seq) {
           now += wait;
-          clock.advance(wait);
+          advance(wait);
           const r = ref.decide(key, cost, now);
           if (algorithm === 'sliding-window' && !r.allowed && cost <= p.limit) {
             r.retryAfterMs = firstAdmitted(ref, key, cost, now, p.windowMs);
@@ -113,13 +101,13 @@ describe.each(algorithms)('%s against its reference model', (algorithm) => {
   it('admits exactly the reference set with any window and limit', () => {
     fc.assert(
       fc.property(anyParams(algorithm), steps(3_000), (p, seq) => {
-        const clock = manualClock();
+        const { clock, advance } = manualClock();
         let now = 0;
         const limiter = rateLimiter({ ...options(p), clock });
         const ref = reference(p);
         for (const { wait, key, cost } of seq) {
           now += wait;
-          clock.advance(wait);
+          advance(wait);
           const r = ref.decide(key, cost, now);
           const d = limiter.consume(key, { cost });
           checkStep(p, d, { ...r, retryAfterMs: algorithm === 'sliding-window' ? NaN : r.retryAfterMs }, false);
@@ -135,13 +123,13 @@ describe.each(['gcra', 'token-bucket'] as const)('%s never admits more than burs
   it('over every interval between two admitted requests of a key', () => {
     fc.assert(
       fc.property(anyParams(algorithm), steps(400), (p, seq) => {
-        const clock = manualClock();
+        const { clock, advance } = manualClock();
         let now = 0;
         const limiter = rateLimiter({ ...options(p), clock });
         const admitted: { at: number; cost: number }[] = [];
         for (const { wait, cost } of seq) {
           now += wait;
-          clock.advance(wait);
+          advance(wait);
           if (limiter.consume('k', { cost }).allowed) admitted.push({ at: now, cost });
         }
         const rate = p.limit / p.windowMs;
@@ -169,7 +157,7 @@ describe('rateLimits: several limits decided as one', () => {
         fc.constantFrom(...algorithms).chain(exactParams),
         steps(400),
         (p1, p2, seq) => {
-          const clock = manualClock();
+          const { clock, advance } = manualClock();
           let now = 0;
           const store = memoryStore();
           const a = rateLimiter({ ...options(p1), name: 'a', clock, store });
@@ -178,7 +166,7 @@ describe('rateLimits: several limits decided as one', () => {
           const refs = [reference(p1), reference(p2)];
           for (const { wait, key, cost } of seq) {
             now += wait;
-            clock.advance(wait);
+            advance(wait);
             const r = refs.map((ref) => ref.decide(key, cost, now));
             const allowed = r.every((x) => x.allowed);
             const d = both.consume(key, { cost });

@@ -7,6 +7,7 @@ import { constant, retry } from '@bulwark/retry';
 import {
   chaos,
   faults,
+  manualClock,
   outcomeSchedule,
   rateLimiterOptionsFor,
   rateLimitModel,
@@ -47,16 +48,15 @@ describe('recipes', () => {
     fc.assert(
       fc.property(requestStream({ horizonMs: 5_000 }), (stream) => {
         const params = { algorithm: 'sliding-window' as const, limit: 5, windowMs: 1_000, burst: 5 };
-        let now = 0;
-        const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} };
+        const { clock, advance } = manualClock();
         const limiter = rateLimiter({ ...rateLimiterOptionsFor(params), clock });
         const model = rateLimitModel(params);
         for (const r of stream) {
-          now = r.at;
+          advance(r.at - clock.now());
           const d = limiter.consume(r.key, { cost: r.cost });
-          const expected = model.decide(r.key, r.cost, now);
+          const expected = model.decide(r.key, r.cost, r.at);
           expect(d.allowed).toBe(expected.allowed);
-          if (expected.allowed) model.commit(r.key, r.cost, now);
+          if (expected.allowed) model.commit(r.key, r.cost, r.at);
         }
       }),
       { numRuns: 200 },
