@@ -27,6 +27,7 @@ import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { escapeHtml, sanitizeHtml } from '@bulwark/sanitize';
 import { faults, outcomeSchedule, runSchedule, seededRandom, VirtualClock, assertIdle } from '@bulwark/testing';
 
 const registry = new Registry();
@@ -164,6 +165,20 @@ await fc.assert(
   }),
   { numRuns: 20 },
 );
+// @bulwark/sanitize's README example, as written there.
+assert.equal(
+  sanitizeHtml('<p onclick="x()">Hi <a href="javascript:alert(1)">there</a><script>steal()</script></p>', 'basic'),
+  '<p>Hi <a>there</a></p>',
+);
+assert.equal(
+  sanitizeHtml('<p>ok <a href="http://x">x</a><code>c</code></p>', {
+    tags: ['p', 'a', 'code'],
+    attributes: { a: ['href'] },
+    schemes: { href: ['https'] },
+  }),
+  '<p>ok <a>x</a><code>c</code></p>',
+);
+assert.equal(escapeHtml('<b title="x">'), '&lt;b title=&quot;x&quot;&gt;');
 telemetry.dispose();
 await OpenFeature.close();
 await flags.close();
