@@ -1,7 +1,14 @@
-export { jsonParser, parseJson, JsonError, type JsonParserOptions, type JsonRefusal } from './json-parser.js';
+export {
+  jsonParser,
+  parseJson,
+  isJsonError,
+  JsonError,
+  type JsonParserOptions,
+  type JsonRefusal,
+} from './json-parser.js';
 export { cleanString, stringCleaner, truncateUtf8, type CleanStringOptions } from './clean-string.js';
 export { safeFilename, type SafeFilenameOptions } from './safe-filename.js';
-export { PathTraversalError, safeJoin, safeJoinReal } from './safe-join.js';
+export { isPathTraversalError, PathTraversalError, safeJoin, safeJoinReal } from './safe-join.js';
 export { detectSuspicious, type SuspiciousCategory, type SuspiciousFinding } from './detect-suspicious.js';
 
 // ---- Requests (framework adapters at ./express, ./fastify, ./koa) ----

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BulwarkError } from '@bulwark/core';
+import { BulwarkError, isBulwarkError } from '@bulwark/core';
 import { parseOptions } from '@bulwark/core/internal';
 
 const optionsSchema = z
@@ -47,6 +47,19 @@ export class JsonError extends BulwarkError {
     this.reason = reason;
     this.position = position;
   }
+}
+
+/**
+ * True when `error` is a {@link JsonError} (from any copy of the package: `instanceof` fails across the ESM and
+ * CommonJS builds).
+ *
+ * @example
+ * ```ts
+ * try { body = parse(text); } catch (e) { if (isJsonError(e)) return reply.code(400).send({ reason: e.reason }); throw e; }
+ * ```
+ */
+export function isJsonError(error: unknown): error is JsonError {
+  return isBulwarkError(error, 'BULWARK_JSON');
 }
 
 const QUOTE = 34;

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { BulwarkError } from '@bulwark/core';
+import { BulwarkError, isBulwarkError } from '@bulwark/core';
 
 /** A user path that would leave its root, or could not be read safely. `code` is `BULWARK_PATH_TRAVERSAL`. */
 export class PathTraversalError extends BulwarkError {
@@ -9,6 +9,19 @@ export class PathTraversalError extends BulwarkError {
   constructor(message: string) {
     super('BULWARK_PATH_TRAVERSAL', message);
   }
+}
+
+/**
+ * True when `error` is a {@link PathTraversalError} (from any copy of the package: `instanceof` fails across the
+ * ESM and CommonJS builds).
+ *
+ * @example
+ * ```ts
+ * try { file = safeJoin(root, req.params.name); } catch (e) { if (isPathTraversalError(e)) return res.sendStatus(404); throw e; }
+ * ```
+ */
+export function isPathTraversalError(error: unknown): error is PathTraversalError {
+  return isBulwarkError(error, 'BULWARK_PATH_TRAVERSAL');
 }
 
 function contained(root: string, target: string): boolean {

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanString,
+  isPathTraversalError,
   PathTraversalError,
   safeFilename,
   safeJoin,
@@ -106,6 +107,14 @@ describe('safeJoin', () => {
     '%E0%A4%A',
   ])('refuses %j', (path) => {
     expect(() => safeJoin(root, path)).toThrow(PathTraversalError);
+    let caught: unknown;
+    try {
+      safeJoin(root, path);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isPathTraversalError(caught)).toBe(true);
+    expect(isPathTraversalError(new Error('x'))).toBe(false);
   });
 
   it.each([

@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import secureJson from 'secure-json-parse';
 import { describe, expect, it } from 'vitest';
-import { JsonError, jsonParser, parseJson } from '../src/index.js';
+import { BulwarkError } from '@bulwark/core';
+import { isJsonError, jsonParser, parseJson } from '../src/index.js';
 
 const refusal = (fn: () => unknown) => {
   try {
     fn();
   } catch (error) {
-    if (error instanceof JsonError) return error.reason;
+    if (isJsonError(error)) return error.reason;
     throw error;
   }
   return undefined;
@@ -24,6 +25,12 @@ function hasPrototypeKey(value: unknown): boolean {
 }
 
 describe('parseJson', () => {
+  it('is recognised by isJsonError, and nothing else is', () => {
+    expect(refusal(() => parseJson('[[1]]', { maxDepth: 1 }))).toBe('maxDepth');
+    expect(isJsonError(new SyntaxError('Unexpected token'))).toBe(false);
+    expect(isJsonError(new BulwarkError('BULWARK_PATH_TRAVERSAL', 'x'))).toBe(false);
+  });
+
   it('answers what JSON.parse answers for any document within the limits', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.boolean(), (value, pretty) => {
@@ -107,7 +114,7 @@ describe('parseJson', () => {
     } catch (error) {
       thrown = error;
     }
-    expect((thrown as JsonError).reason).toBe('syntax');
+    expect(isJsonError(thrown) && thrown.reason).toBe('syntax');
     expect((thrown as Error).message).not.toContain('secret-token-123');
   });
 

@@ -9,6 +9,8 @@ it('locks the public surface of @bulwark/sanitize and its adapters', async () =>
       "detectSuspicious",
       "escapeHtml",
       "htmlPolicies",
+      "isJsonError",
+      "isPathTraversalError",
       "jsonParser",
       "parseJson",
       "requestValidator",
