@@ -1,10 +1,13 @@
 // Packs every package, installs the tarballs into a fresh app outside the workspace (as a user would, from npm),
-// and runs the smoke tests in scripts/smoke: ESM on Fastify, CommonJS on Koa, strict TypeScript on Express — the
-// packages combined as their READMEs show them. Exits non-zero on the first failure.
+// and runs the smoke tests in scripts/smoke: ESM on Fastify, CommonJS on Koa, strict TypeScript on Express (under
+// node16 and bundler resolution) — the packages combined as their READMEs show them. Then every TypeScript block of
+// every README and guide is compiled against the tarballs, and those that are whole programs run
+// (scripts/readme-blocks.mjs). Exits non-zero on the first failure.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeBlocks } from './readme-blocks.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'bulwark-tarballs-'));
@@ -45,12 +48,18 @@ try {
           '@openfeature/server-sdk': '^1.23.0',
           'fast-check': '^4.3.0',
           zod: '^4.1.0',
+          pg: '^8.16.0',
+          ioredis: '^5.8.0',
+          redis: '^5.8.0',
+          pino: '^9.9.0',
         },
         devDependencies: {
           typescript: '~5.9.3',
           '@types/node': '^20.19.0',
           '@types/express': '^5.0.3',
           '@types/koa': '^3.0.0',
+          '@types/pg': '^8.15.0',
+          vitest: '^4.0.0',
         },
         // The packages depend on each other by version: point those at the tarballs too.
         overrides: local,
@@ -63,6 +72,17 @@ try {
   run('node', ['esm-fastify.mjs'], app);
   run('node', ['cjs-koa.cjs'], app);
   run('npx', ['tsc', '-p', 'tsconfig.json'], app);
+  run('npx', ['tsc', '-p', 'tsconfig.bundler.json'], app);
+  // Every TypeScript block of every README and guide, compiled under both resolutions; whole programs run.
+  const blocks = writeBlocks(app);
+  console.log(`${blocks.length} README and guide code blocks`);
+  run('npx', ['tsc', '-p', 'blocks/tsconfig.node16.json'], app);
+  run('npx', ['tsc', '-p', 'blocks/tsconfig.bundler.json'], app);
+  if (blocks.some((b) => b.run)) run('npx', ['tsc', '-p', 'blocks/tsconfig.run.json'], app);
+  for (const b of blocks.filter((b) => b.run)) {
+    console.log(`# ${b.line}`);
+    run('node', [`blocks/out/${b.name}.js`], app);
+  }
   console.log('tarballs: ok');
 } finally {
   if (!process.env.KEEP_SMOKE) rmSync(work, { recursive: true, force: true });
