@@ -7,6 +7,7 @@ import type { RequestView, UrlRewrite } from '@bulwark/http';
  */
 export interface VersionExtractor {
   readonly name: string;
+  /** The version this request names, as written; `undefined` when it names none here. */
   extract(req: RequestView): string | undefined;
   readonly vary?: readonly string[];
   /** The status for a version this carrier names that is not supported (404 for a path, 406 for a media type). */

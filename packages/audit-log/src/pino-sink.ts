@@ -4,9 +4,13 @@ import type { AuditLevel } from './vocabulary.js';
 
 /** The part of a pino logger {@link pinoSink} uses. */
 export interface PinoLike {
+  /** Writes an INFO record. */
   info(object: object, message?: string): void;
+  /** Writes a WARN record. */
   warn(object: object, message?: string): void;
+  /** Writes a CRITICAL record. */
   error(object: object, message?: string): void;
+  /** Flushes buffered output (pino's asynchronous destinations); called on `close()`. */
   flush?(): void;
 }
 

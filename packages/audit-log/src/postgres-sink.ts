@@ -5,6 +5,7 @@ import type { AuditSink, SinkHost } from './audit-sink.js';
 
 /** The part of a node-postgres `Pool` (or `Client`) the sink uses. */
 export interface PgQueryable {
+  /** Runs one parameterised statement. */
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 

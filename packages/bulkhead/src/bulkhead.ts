@@ -167,6 +167,7 @@ export class BulkheadPolicy extends BasePolicy {
     return this.#limit.current;
   }
 
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
     const signal = ctx.signal;
     if (signal !== neverAbortedSignal && signal.aborted) throw signal.reason;
@@ -340,7 +341,7 @@ export class BulkheadPolicy extends BasePolicy {
  * frees goes to the longest waiter, never to a caller who just arrived. A queued call whose signal aborts leaves
  * the queue at once. Rejections are {@link BulkheadRejectedError}, which circuit breakers never count as failures.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

@@ -34,7 +34,7 @@ const optionsSchema = z
  * response ends (or the client leaves). Shed requests get 503 with `Retry-After` and an RFC 9457 problem body.
  * Mount it with `loadShedding()` from `@bulwark/bulkhead/express`, `/fastify` or `/koa`.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

@@ -12,7 +12,12 @@ import { countWindow, type WindowFactory } from './windows.js';
 
 /** Open duration: fixed ms, a function of how many times in a row the circuit opened, or a retry `Backoff`. */
 export type OpenDuration =
-  number | ((opens: number) => number) | { delay(n: number, previousMs: number, random: () => number): number };
+  | number
+  | ((opens: number) => number)
+  | {
+      /** A `Backoff` from `@bulwark/retry`: the open time after the `n`th opening in a row, in ms. */
+      delay(n: number, previousMs: number, random: () => number): number;
+    };
 
 /** Options for {@link circuitBreaker}. */
 export interface CircuitBreakerOptions {

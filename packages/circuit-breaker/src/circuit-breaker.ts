@@ -40,10 +40,19 @@ export interface StateChangeEvent {
   readonly openMs?: number;
 }
 
+/** A hold from `isolate()` or `disable()`: the breaker returns to deciding once every hold is disposed. */
+export interface CircuitHold {
+  /** Releases this hold (once; later calls do nothing). */
+  dispose(): void;
+}
+
 /** A call admitted by `tryAcquire()`. Report exactly one outcome; later reports are ignored. */
 export interface CircuitPermit {
+  /** The call succeeded. */
   success(): void;
+  /** The call failed: counted against the dependency. */
   failure(error?: unknown): void;
+  /** The call says nothing about the dependency (cancelled, say): not counted. */
   ignore(): void;
 }
 
@@ -269,6 +278,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
 
   // ---- public API ----
 
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
     let now = 0;
     let generation: number;
@@ -366,7 +376,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
    * maintenance.dispose();
    * ```
    */
-  isolate(): { dispose(): void } {
+  isolate(): CircuitHold {
     if (this.#isolations++ === 0) this.#set('isolated');
     return this.#handle(() => {
       if (--this.#isolations === 0) this.#toClosed();
@@ -377,14 +387,14 @@ export class CircuitBreakerPolicy extends BasePolicy {
    * Stops the breaker from judging: every call passes and nothing is recorded, until every handle is disposed
    * (then it starts closed with an empty window).
    */
-  disable(): { dispose(): void } {
+  disable(): CircuitHold {
     if (this.#disables++ === 0) this.#set('disabled');
     return this.#handle(() => {
       if (--this.#disables === 0) this.#toClosed();
     });
   }
 
-  #handle(release: () => void): { dispose(): void } {
+  #handle(release: () => void): CircuitHold {
     let disposed = false;
     return {
       dispose: () => {
@@ -467,7 +477,7 @@ export class CircuitBreakerPolicy extends BasePolicy {
  * Outcomes of calls admitted before a transition never cause another: a slow success from the closed state cannot
  * close a circuit that has since opened and gone half-open (each transition starts a new generation).
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

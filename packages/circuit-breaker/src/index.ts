@@ -2,6 +2,7 @@
 export {
   circuitBreaker,
   CircuitBreakerPolicy,
+  type CircuitHold,
   type CircuitPermit,
   type CircuitState,
   type StateChangeEvent,

@@ -38,6 +38,7 @@ export interface WindowFactory {
   readonly kind: 'consecutive' | 'count' | 'time';
   /** True if the window needs the clock to record (only time windows): others let the breaker skip reading it. */
   readonly needsTime?: boolean;
+  /** A fresh, empty window for one breaker. */
   create(): Window;
 }
 

@@ -17,6 +17,7 @@ class ForeignLayer extends BasePolicy<unknown> {
   constructor(readonly policy: Policy<unknown>) {
     super();
   }
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): PromiseLike<unknown> {
     return this.policy.execute((c) => next(fn, c), ctx.signal);
   }
@@ -47,6 +48,7 @@ export class ComposedPolicy<Extra = never> extends BasePolicy<Extra> {
     this.#top = stage;
   }
 
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | Extra | PromiseLike<T | Extra> {
     // Nested inside another stack: run our layers, then hand on to that stack's next.
     if (next !== callFunction) return this.#top((c) => next(fn, c), ctx);

@@ -64,6 +64,7 @@ export class FallbackPolicy<R> extends BasePolicy<R> {
       typeof valueOrHandler === 'function' ? (valueOrHandler as FallbackHandler<R>) : () => valueOrHandler;
   }
 
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | R | PromiseLike<T | R> {
     let result: T | PromiseLike<T>;
     try {

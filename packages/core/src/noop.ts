@@ -2,6 +2,7 @@ import { BasePolicy, policyRun, type ExecuteContext, type PolicyFn, type PolicyN
 
 /** The class behind {@link noop}. */
 export class NoopPolicy extends BasePolicy {
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
     return next(fn, ctx);
   }

@@ -79,6 +79,7 @@ export class TimeoutPolicy extends BasePolicy {
     this.onTimeout = this.timedOut.on;
   }
 
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
     const signal = ctx.signal;
     if (signal !== neverAbortedSignal && signal.aborted) throw signal.reason;

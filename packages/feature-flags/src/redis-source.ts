@@ -5,8 +5,11 @@ import type { FlagSource } from './flag-source.js';
 
 /** The ioredis (or compatible) client methods the Redis source uses. */
 export interface RedisSourceClient {
+  /** Reads the document. */
   get(key: string): Promise<string | null>;
+  /** Writes the document. */
   set(key: string, value: string): Promise<unknown>;
+  /** Announces a new version to every process. */
   publish(channel: string, message: string): Promise<unknown>;
   /** A second connection for the subscription (ioredis' `duplicate()`). */
   duplicate(): RedisSubscriber;
@@ -14,10 +17,15 @@ export interface RedisSourceClient {
 
 /** The subscribing connection's methods. */
 export interface RedisSubscriber {
+  /** Subscribes to the announcements. */
   subscribe(channel: string): Promise<unknown>;
+  /** An announcement arrived. */
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  /** The connection is ready (again, after a reconnect: the source reloads then). */
   on(event: 'ready', listener: () => void): unknown;
+  /** The connection failed. */
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Closes the subscribing connection. */
   quit(): Promise<unknown>;
 }
 

@@ -29,30 +29,37 @@ export class RequestFlags {
     return (this.#context ??= this.#build(this.#req));
   }
 
+  /** {@link FeatureFlags.isEnabled} with this request's context. */
   isEnabled(key: string): boolean {
     return this.#flags.isEnabled(key, this.context);
   }
 
+  /** {@link FeatureFlags.evaluate} with this request's context. */
   evaluate<T = unknown>(key: string, defaultValue?: T): FlagEvaluation<T> {
     return this.#flags.evaluate(key, this.context, defaultValue);
   }
 
+  /** {@link FeatureFlags.getVariant} with this request's context. */
   getVariant<T = unknown>(key: string): VariantResult<T> {
     return this.#flags.getVariant(key, this.context);
   }
 
+  /** {@link FeatureFlags.getBoolean} with this request's context. */
   getBoolean(key: string, defaultValue: boolean): boolean {
     return this.#flags.getBoolean(key, defaultValue, this.context);
   }
 
+  /** {@link FeatureFlags.getString} with this request's context. */
   getString(key: string, defaultValue: string): string {
     return this.#flags.getString(key, defaultValue, this.context);
   }
 
+  /** {@link FeatureFlags.getNumber} with this request's context. */
   getNumber(key: string, defaultValue: number): number {
     return this.#flags.getNumber(key, defaultValue, this.context);
   }
 
+  /** {@link FeatureFlags.getObject} with this request's context. */
   getObject<T extends object>(key: string, defaultValue: T): T {
     return this.#flags.getObject(key, defaultValue, this.context);
   }

@@ -184,6 +184,7 @@ export function diskCheck(
 
 /** The part of a Redis client the Redis check uses: ioredis and node-redis both have it. */
 export interface PingableRedis {
+  /** Answers `PONG`, or rejects. */
   ping(): Promise<unknown>;
 }
 

@@ -23,7 +23,13 @@ export interface ShutdownHook {
 }
 
 /** A Node HTTP server, or a Fastify instance (closed with `close()` so its `onClose` hooks run). */
-export type ShutdownTarget = Server | { readonly server: Server; close(): PromiseLike<unknown> };
+export type ShutdownTarget =
+  | Server
+  | {
+      readonly server: Server;
+      /** Stops the framework (Fastify's `close()`): its server stops accepting, its hooks run. */
+      close(): PromiseLike<unknown>;
+    };
 
 /** Options for {@link gracefulShutdown}. */
 export interface GracefulShutdownOptions {
@@ -293,7 +299,7 @@ async function runHook(
  * `drainTimeoutMs`; hooks run in order, each under its timeout; the process exits 0, or 1 if `forceExitMs` passes
  * first. A second signal exits at once with 1.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

@@ -155,7 +155,7 @@ function documentHandler(health: Health, exposeDetails: boolean): Handler {
  * `Cache-Control: no-store`. Mount with `healthRoutes()` from `@bulwark/health/express`, `/fastify` or `/koa`, or
  * pass to `toExpressEndpoints` & co. yourself.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

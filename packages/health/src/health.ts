@@ -119,7 +119,7 @@ export class Health {
    * Adds a check after creation (a connection pool made later, a plugin loaded at run time). The check is validated
    * as in `createHealth`; a name already in use is refused.
    *
-   * @throws {@link BulwarkConfigError} for a bad check or a duplicate name.
+   * @throws {@link @bulwark/core!BulwarkConfigError} for a bad check or a duplicate name.
    *
    * @example
    * ```ts
@@ -336,7 +336,7 @@ export class Health {
  * Creates a set of health checks with the probes Kubernetes uses (`live`, `ready`, `startup`, chosen per check by
  * `tags`) and the draft-inadarei-api-health-check-06 document over all of them.
  *
- * @throws {@link BulwarkConfigError} for bad options or checks (each field named), or duplicate check names.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options or checks (each field named), or duplicate check names.
  *
  * @example
  * ```ts

@@ -107,7 +107,7 @@ export type ClientIpSource = Pick<RequestView, 'ip' | 'header'> & { readonly fra
  * and moving left, every trusted proxy is skipped; the first untrusted address is the client. A malformed entry
  * stops the walk and the last good address is used, so a garbage header can never become the key.
  *
- * @throws {@link BulwarkConfigError} for a malformed `trustProxy`.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for a malformed `trustProxy`.
  *
  * @example
  * ```ts

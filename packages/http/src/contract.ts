@@ -59,7 +59,9 @@ export type QueryValues = Readonly<Record<string, string | readonly string[]>>;
 
 /** The response's headers as a transform sees them, on every framework. */
 export interface ResponseHeaders {
+  /** A header of the response as set so far. */
   get(name: string): string | number | readonly string[] | undefined;
+  /** Sets a header of the response. */
   set(name: string, value: string | number | readonly string[]): void;
 }
 

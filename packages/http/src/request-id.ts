@@ -60,7 +60,7 @@ function isSafeId(id: string, maxLength: number): boolean {
  * The neutral request-id guard: keeps a well-formed incoming id or makes one, hands it to handlers as state and
  * echoes it on the response. Mount it with `requestId()` from `@bulwark/http/express`, `/fastify` or `/koa`.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

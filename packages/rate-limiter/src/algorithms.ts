@@ -28,7 +28,7 @@ export interface LimitRule {
   /** Policy name: the header name and the store key's namespace. */
   readonly name: string;
   readonly algorithm: Algorithm;
-  /** The algorithm's code in the Redis script (see {@link algorithms}). */
+  /** The algorithm's code in the Redis script (see `algorithms`). */
   readonly code: number;
   /** Requests (cost units) per window. */
   readonly limit: number;

@@ -8,7 +8,9 @@ import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js';
  * see the README's four-line wrapper.
  */
 export interface RedisClientLike {
+  /** Runs a loaded script by its SHA-1 (`NOSCRIPT` when Redis does not have it). */
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  /** Runs (and loads) a script by its text. */
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 }
 

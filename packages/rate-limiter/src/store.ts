@@ -31,7 +31,7 @@ export interface RateLimitStore<M extends StoreMode = StoreMode> {
   readonly mode: M;
   /**
    * Binds limits that are decided together. Throws a `BulwarkConfigError` when another limiter's limit of the same
-   * name is already bound (see {@link checkRule}).
+   * name is already bound (see `checkRule`).
    */
   bind(rules: readonly LimitRule[]): LimitBinding<M>;
 }

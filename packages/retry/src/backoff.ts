@@ -6,6 +6,7 @@ import { maxTimerMs, parseOptions } from '@bulwark/core/internal';
  * previous retry (0 before the first), for decorrelated jitter; `random` returns a number in [0, 1).
  */
 export interface Backoff {
+  /** The wait before retry number `retry` (from 1), in ms, given the previous wait. */
   delay(retry: number, previousMs: number, random: () => number): number;
 }
 

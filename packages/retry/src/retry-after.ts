@@ -25,7 +25,9 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number 
 
 /** Anything with a `Retry-After` header: a fetch `Response`, or an object with a `headers.get`. */
 export interface HasHeaders {
-  readonly headers: { get(name: string): string | null | undefined };
+  readonly headers: {
+    /** A header's value, `null` or `undefined` when absent. */ get(name: string): string | null | undefined;
+  };
 }
 
 function hasHeaders(value: unknown): value is HasHeaders {

@@ -131,7 +131,7 @@ const tokenSchema = z
  * Creates a {@link RetryBudget}. With `{ ratio, minPerSecond, ttlMs }` (the default, Finagle's: 20% + 10/s over
  * 10 s) retries may add that share of recent calls; with `{ maxTokens, tokenRatio }` it throttles as gRPC does.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

@@ -179,6 +179,7 @@ export class RetryPolicy extends BasePolicy {
     return outcome.kind === 'error' && !(ctx.signal.aborted && outcome.error === ctx.signal.reason);
   }
 
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
     const budget = this.#budget;
     budget?.recordCall();
@@ -365,7 +366,7 @@ function settle(outcome: CallOutcome<unknown>): unknown {
  * `budget` has no retries left, an error is surfaced as {@link RetryBudgetExhaustedError} with the error as `cause`
  * (a value outcome, e.g. a 503 response, is returned as is).
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

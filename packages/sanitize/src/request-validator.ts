@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 /** What the validator needs of a schema: zod's `safeParse` (any zod version, or anything shaped like it). */
 export interface RequestSchema<T = unknown> {
+  /** zod's `safeParse`: the parsed value, or the issues. */
   safeParse(
     value: unknown,
   ):

@@ -35,6 +35,7 @@ export interface ChannelHandler {
   readonly package: TelemetryPackage;
   /** The full channel name, `bulwark:<package>:<event>`. */
   readonly channel: string;
+  /** Turns one event into metrics, span events and log lines. */
   readonly handle: (event: never, sinks: TelemetrySinks) => void;
 }
 
@@ -62,6 +63,7 @@ const on = <E>(
 const circuitStates = ['closed', 'open', 'half-open', 'isolated', 'disabled'] as const;
 const statusValue: Readonly<Record<string, number>> = { pass: 1, warn: 0.5, fail: 0 };
 
+/** Every Bulwark channel `instrument()` subscribes to, with what it records: one list, so a package's events and their metrics cannot drift apart. */
 export const channelHandlers: readonly ChannelHandler[] = [
   // ---- core ----
   on<PolicyCallEvent>('core', 'call', (e, sinks) => {

@@ -94,7 +94,7 @@ function collectDefaults(registry: Registry, config: true | DefaultMetricsOption
  * to the `bulwark:*` diagnostics channels. Primitives publish only while someone subscribes, so before this call
  * (and after `dispose()`) they pay nothing.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

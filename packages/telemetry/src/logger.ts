@@ -3,8 +3,12 @@
  * structured fields first and a message second.
  */
 export interface TelemetryLogger {
+  /** A debug line. */
   debug(fields: object, message: string): void;
+  /** An info line. */
   info(fields: object, message: string): void;
+  /** A warning line. */
   warn(fields: object, message: string): void;
+  /** An error line. */
   error(fields: object, message: string): void;
 }

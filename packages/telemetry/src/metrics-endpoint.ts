@@ -29,7 +29,7 @@ const optionsSchema = z
  * The Prometheus text exposition of a registry as a neutral endpoint. Mount it with `metricsRoute()` from
  * `@bulwark/telemetry/express`, `/fastify` or `/koa`.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

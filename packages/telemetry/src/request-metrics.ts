@@ -40,7 +40,7 @@ const metricName = 'http_server_request_duration_seconds';
  * the matched template (`/users/:id`), never the raw URL; requests no route matched have an empty `http_route`, and
  * unknown methods are `_OTHER`, so series stay bounded whatever clients send.
  *
- * @throws {@link BulwarkConfigError} for bad options.
+ * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
  * @example
  * ```ts

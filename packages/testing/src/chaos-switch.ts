@@ -6,7 +6,9 @@
 export interface ChaosSwitch {
   /** True while fault policies may inject. Starts true. */
   readonly enabled: boolean;
+  /** Lets fault policies inject again. */
   enable(): void;
+  /** Makes every fault policy pass calls through untouched. */
   disable(): void;
 }
 

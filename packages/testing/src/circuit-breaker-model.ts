@@ -214,7 +214,12 @@ export interface BreakerUnderTest {
  * const { clock, advance } = manualClock();
  * ```
  */
-export function manualClock(start = 0): { clock: Clock; advance: (ms: number) => void } {
+export function manualClock(start = 0): {
+  /** The clock to hand the system under test. */
+  clock: Clock;
+  /** Moves its time forward by `ms`. */
+  advance: (ms: number) => void;
+} {
   let t = start;
   const clock: Clock = {
     now: () => t,

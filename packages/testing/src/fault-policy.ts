@@ -88,6 +88,7 @@ export class FaultPolicy extends BasePolicy {
     Object.defineProperty(this, 'name', { value: options.name });
   }
 
+  /** Runs one call through this layer: the run protocol of `@bulwark/core/internal`. @internal */
   [policyRun]<T>(fn: PolicyFn<T>, ctx: ExecuteContext, next: PolicyNext): T | PromiseLike<T> {
     const on = typeof this.#enabled === 'function' ? this.#enabled() : this.#enabled;
     if (!on || !chaos.enabled || !(this.#random() < this.#rate)) return next(fn, ctx);

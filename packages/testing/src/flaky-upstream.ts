@@ -27,6 +27,7 @@ export interface FlakyUpstream {
   served(): number;
   /** Method and URL of every request received, in order. */
   readonly requests: readonly { method: string; url: string }[];
+  /** Stops the server, ending open connections. */
   close(): Promise<void>;
 }
 
