@@ -4,7 +4,7 @@
 // every README and guide is compiled against the tarballs, and those that are whole programs run
 // (scripts/readme-blocks.mjs). Exits non-zero on the first failure.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBlocks } from './readme-blocks.mjs';
@@ -70,6 +70,10 @@ try {
   );
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
   run('node', ['esm-fastify.mjs'], app);
+  // Files users take from the package as they are.
+  for (const file of ['@bulwark/telemetry/grafana/bulwark-dashboard.json']) {
+    JSON.parse(readFileSync(join(app, 'node_modules', file), 'utf8'));
+  }
   run('node', ['cjs-koa.cjs'], app);
   run('npx', ['tsc', '-p', 'tsconfig.json'], app);
   run('npx', ['tsc', '-p', 'tsconfig.bundler.json'], app);
