@@ -3,7 +3,8 @@
 // node16 and bundler resolution) — the packages combined as their READMEs show them. Then every TypeScript block of
 // every README and guide is compiled against the tarballs, and those that are whole programs run
 // (scripts/readme-blocks.mjs). Exits non-zero on the first failure.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,48 @@ const run = (cmd, args, cwd) => {
   console.log(`$ ${cmd} ${args.join(' ')}`);
   execFileSync(cmd, args, { cwd, stdio: 'inherit' });
 };
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts a whole service from a guide with PORT set, waits for GET /readyz to answer 200 and checks /metrics, then
+ * sends SIGTERM: the service must shut down gracefully, exiting 0.
+ */
+async function serve(file) {
+  const port = await freePort();
+  const child = spawn('node', [file], { env: { ...process.env, PORT: String(port) }, stdio: 'inherit' });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const status = await fetch(`${base}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (status === 200) break;
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${file}: /readyz never answered 200`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
+    if (!metrics.includes('http_server_request_duration_seconds')) throw new Error(`${file}: no metrics`);
+    console.log(`  /readyz 200, /metrics ok on port ${port}`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await exited;
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${file}: exited ${code} after SIGTERM, not 0`);
+  console.log('  SIGTERM: exit 0');
+}
 
 try {
   // pnpm's pack turns `workspace:` ranges into the packages' versions.
@@ -82,10 +125,14 @@ try {
   console.log(`${blocks.length} README and guide code blocks`);
   run('npx', ['tsc', '-p', 'blocks/tsconfig.node16.json'], app);
   run('npx', ['tsc', '-p', 'blocks/tsconfig.bundler.json'], app);
-  if (blocks.some((b) => b.run)) run('npx', ['tsc', '-p', 'blocks/tsconfig.run.json'], app);
-  for (const b of blocks.filter((b) => b.run)) {
+  if (blocks.some((b) => b.mode !== 'module')) run('npx', ['tsc', '-p', 'blocks/tsconfig.run.json'], app);
+  for (const b of blocks.filter((b) => b.mode === 'run')) {
     console.log(`# ${b.line}`);
     run('node', [`blocks/out/${b.name}.js`], app);
+  }
+  for (const b of blocks.filter((b) => b.mode === 'serve')) {
+    console.log(`# ${b.line}: serve`);
+    await serve(join(app, 'blocks', 'out', `${b.name}.js`));
   }
   console.log('tarballs: ok');
 } finally {

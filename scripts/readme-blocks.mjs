@@ -6,6 +6,8 @@
 //   ```ts continued    compiled after the last block of the same file that stands alone: several blocks
 //                      (one per framework, say) can build on one set-up block
 //   ```ts run          compiled, then run with node; it must exit by itself
+//   ```ts serve        compiled, then started with PORT set: it must answer GET /readyz with 200, and exit 0 on
+//                      SIGTERM (a whole service with graceful shutdown)
 //   ```ts sketch       not compiled: a shape in prose, not code (say so in the text around it)
 // An HTML comment right before a block, `<!-- prelude: … -->`, is prepended to it unseen: the declarations a
 // fragment takes from its context (`const app = express();`), so the reader sees only the lines that matter.
@@ -38,7 +40,8 @@ export function markdownFiles() {
 }
 
 /**
- * The blocks of one Markdown file: `{ name, line, code, run }`, `continued` ones with their set-up block's code.
+ * The blocks of one Markdown file: `{ name, line, code, mode }` (`module`, `run` or `serve`), `continued` ones with
+ * their set-up block's code.
  * Throws on a `continued` block with nothing before it, or an unknown word in an info string.
  */
 export function blocksOf(file) {
@@ -57,7 +60,7 @@ export function blocksOf(file) {
       continue;
     }
     const mode = open[2] ?? 'module';
-    if (!['module', 'continued', 'run', 'sketch'].includes(mode)) {
+    if (!['module', 'continued', 'run', 'serve', 'sketch'].includes(mode)) {
       throw new Error(`${relative(root, file)}:${i + 1}: unknown block mode '${mode}'`);
     }
     const end = closing(lines, i, file);
@@ -71,7 +74,7 @@ export function blocksOf(file) {
         name: nameOf(blocks.length),
         line: `${relative(root, file)}:${i + 1}`,
         code: `${base}${where}${code}`,
-        run: false,
+        mode: 'module',
       });
     } else if (mode !== 'sketch') {
       base = `${where}${code}`;
@@ -79,7 +82,7 @@ export function blocksOf(file) {
         name: nameOf(blocks.length),
         line: `${relative(root, file)}:${i + 1}`,
         code: base,
-        run: mode === 'run',
+        mode,
       });
     }
     i = end;
@@ -105,7 +108,7 @@ const strict = {
 
 /**
  * Writes every block into `<dir>/blocks/<name>.ts` (each a module: `export {}` keeps names from colliding), with
- * a tsconfig per module resolution users pick (`node16`, `bundler`) and one that emits the `run` blocks into
+ * a tsconfig per module resolution users pick (`node16`, `bundler`) and one that emits the `run` and `serve` blocks into
  * `<dir>/blocks/out`. Returns the list.
  */
 export function writeBlocks(dir) {
@@ -123,7 +126,7 @@ export function writeBlocks(dir) {
   const all = blocks.map((b) => `${b.name}.ts`);
   config('tsconfig.node16.json', { module: 'Node16', moduleResolution: 'Node16', noEmit: true }, all);
   config('tsconfig.bundler.json', { module: 'ESNext', moduleResolution: 'Bundler', noEmit: true }, all);
-  const run = blocks.filter((b) => b.run).map((b) => `${b.name}.ts`);
+  const run = blocks.filter((b) => b.mode !== 'module').map((b) => `${b.name}.ts`);
   config('tsconfig.run.json', { module: 'NodeNext', moduleResolution: 'NodeNext', outDir: 'out' }, run);
   return blocks;
 }
@@ -132,5 +135,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2];
   if (dir === undefined) throw new Error('usage: node scripts/readme-blocks.mjs <dir>');
   const blocks = writeBlocks(dir);
-  console.log(`${blocks.length} blocks (${blocks.filter((b) => b.run).length} to run) in ${join(dir, 'blocks')}`);
+  const ran = blocks.filter((b) => b.mode !== 'module').length;
+  console.log(`${blocks.length} blocks (${ran} to run) in ${join(dir, 'blocks')}`);
 }
