@@ -92,7 +92,11 @@ export type OutcomeHeaders = Readonly<Record<string, string | number | readonly 
 export interface Reply {
   readonly status: number;
   readonly headers?: OutcomeHeaders;
-  /** A string is sent as `text/plain` unless a content type is set; anything else (but `undefined`) as JSON. */
+  /**
+   * A string is sent as `text/plain` unless a content type is set; a Node `Readable` is streamed as it is (set the
+   * content type; it is destroyed if the client goes away first: server-sent events, downloads); anything else (but
+   * `undefined`) as JSON.
+   */
   readonly body?: unknown;
 }
 

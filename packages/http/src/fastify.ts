@@ -27,7 +27,7 @@ import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, PlainRequestView, isThenable, pathOf } from './request-view.js';
 import { publishRefusal } from './refusal.js';
-import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
+import { hasContentType, headerValue, isStream, runAfter, serializeBody } from './response.js';
 
 class FastifyRequestView extends NodeRequestView {
   state(key: string): unknown {
@@ -117,10 +117,14 @@ function checkHook(hook: FastifyGuardHook | undefined, name: string, body = fals
 const asIs = (payload: unknown): string => payload as string;
 
 function sendReply(reply: FastifyReply, r: Reply): void {
-  const { payload, contentType } = serializeBody(r.body);
   if (r.status !== 200) reply.code(r.status); // 200 is Fastify's default
   const headers = r.headers;
   if (headers !== undefined) for (const name in headers) reply.header(name, headerValue(headers[name]!));
+  if (isStream(r.body)) {
+    void reply.send(r.body); // Fastify streams it, and destroys it when the client goes away
+    return;
+  }
+  const { payload, contentType } = serializeBody(r.body);
   if (hasContentType(headers)) {
     // Fastify appends "; charset=utf-8" to any JSON media type it sends as text (application/health+json,
     // application/problem+json), unless a serializer handles the payload: the type given is the type sent, as on

@@ -17,7 +17,7 @@ import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { publishRefusal } from './refusal.js';
-import { hasContentType, headerValue, runAfter, serializeBody } from './response.js';
+import { hasContentType, headerValue, isStream, runAfter, serializeBody, writeStream } from './response.js';
 
 /** What @koa/router appends to a prefix to match it and everything under it. */
 const PREFIX_PATTERN = '(?:\\/|$)';
@@ -57,10 +57,16 @@ class KoaRequestView extends NodeRequestView {
 }
 
 function writeReply(ctx: Context, reply: Reply): void {
-  const { payload, contentType } = serializeBody(reply.body);
   ctx.status = reply.status;
   const headers = reply.headers;
   if (headers !== undefined) for (const name in headers) ctx.set(name, headerValue(headers[name]!));
+  if (isStream(reply.body)) {
+    // Koa would pipe it too, but reports a client that leaves mid-stream as an application error.
+    ctx.respond = false;
+    writeStream(ctx.res, reply.body);
+    return;
+  }
+  const { payload, contentType } = serializeBody(reply.body);
   // Set the type before the body, or Koa guesses one from the body.
   if (contentType !== undefined && !hasContentType(headers)) ctx.set('content-type', contentType);
   ctx.body = payload ?? '';

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
 import type { OutcomeHeaders, Reply } from './contract.js';
 
 /** A reply's body as bytes-to-send, with the content type it implies. */
@@ -10,7 +11,17 @@ export interface SerializedBody {
 
 const NO_BODY: SerializedBody = { payload: undefined, contentType: undefined };
 
-/** Turns a reply body into text: strings as `text/plain`, everything else as JSON. */
+/** True when a reply body is a Node stream, sent as it is (by shape: a stream from another realm counts too). */
+export function isStream(body: unknown): body is Readable {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as Readable).pipe === 'function' &&
+    typeof (body as Readable).on === 'function'
+  );
+}
+
+/** Turns a reply body into text: strings as `text/plain`, everything else (streams excepted) as JSON. */
 export function serializeBody(body: unknown): SerializedBody {
   if (body === undefined) return NO_BODY;
   if (typeof body === 'string') return { payload: body, contentType: 'text/plain; charset=utf-8' };
@@ -56,10 +67,26 @@ export function runAfter(res: RawResponse, after: (status: number, aborted: bool
 }
 
 /**
+ * Streams a body on a response whose status and headers are set: the head goes out at once (an event stream may say
+ * nothing for a while), and the stream is destroyed if the response closes first (the client went away). That is
+ * the expected end of a stream nobody reads any more, not an error to report.
+ */
+export function writeStream(res: ServerResponse, body: Readable): void {
+  res.flushHeaders();
+  pipeline(body, res, () => {});
+}
+
+/**
  * Writes a {@link Reply} on a Node `ServerResponse`: status, headers, and the body serialised (a string as text, any
- * other value as JSON) with its length. Node leaves the body out of a HEAD response.
+ * other value as JSON) with its length, or streamed. Node leaves the body out of a HEAD response.
  */
 export function writeReply(res: ServerResponse, reply: Reply): void {
+  if (isStream(reply.body)) {
+    res.statusCode = reply.status;
+    setHeaders(res, reply.headers);
+    writeStream(res, reply.body);
+    return;
+  }
   const { payload, contentType } = serializeBody(reply.body);
   res.statusCode = reply.status;
   setHeaders(res, reply.headers);

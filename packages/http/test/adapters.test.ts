@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Guard, Outcome, RequestView } from '@bulwark/http';
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { PassThrough } from 'node:stream';
 import { authorizeEndpoints, NEXT, refusalChannel, requestIdGuard, type RefusalEvent } from '@bulwark/http';
 import Fastify from 'fastify';
 import { requestId as expressRequestId, toExpress } from '@bulwark/http/express';
@@ -62,6 +63,40 @@ describe.each(frameworks)('adapter contract: %s', (framework) => {
     // The type given is the type sent, on every framework (Fastify would append "; charset=utf-8").
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(await res.json()).toEqual({ type: 'about:blank', title: 'Too Many Requests' });
+  });
+
+  it('respond with a stream: sent as it is written, destroyed when the client goes away', async () => {
+    const stream = new PassThrough();
+    const destroyed = new Promise<void>((resolve) => stream.once('close', resolve));
+    server = await serve(framework, {
+      guard: (req) =>
+        req.path === '/events'
+          ? {
+              kind: 'respond',
+              status: 200,
+              headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store' },
+              body: stream,
+            }
+          : NEXT,
+    });
+    stream.write('data: one\n\n'); // Koa sends the head with the first chunk
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/events`, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = async (expected: string) => {
+      while (!text.includes(expected)) text += decoder.decode((await reader.read()).value);
+    };
+    await until('data: one\n\n');
+    stream.write('data: two\n\n'); // written after the response began: streamed, not buffered to the end
+    await until('data: two\n\n');
+    controller.abort();
+    await destroyed;
+    expect(stream.destroyed).toBe(true);
+    expect((await fetch(`${server.url}/echo`)).status).toBe(200); // the server goes on
   });
 
   it('publishes each guard refusal on bulwark:http:refusal with the request and the reply', async () => {
