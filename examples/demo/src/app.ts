@@ -25,7 +25,7 @@ import { exponential, retry, retryBudget } from '@bulwark/retry';
 import { createHealth, eventLoopDelayCheck, heapCheck, type Health } from '@bulwark/health';
 import { healthRoutes } from '@bulwark/health/express';
 import { instrument, type Instrumentation } from '@bulwark/telemetry';
-import { metricsRoute, requestMetrics } from '@bulwark/telemetry/express';
+import { metricsRoute, requestMetrics, statusPage } from '@bulwark/telemetry/express';
 import { Registry } from 'prom-client';
 
 export interface DemoOptions {
@@ -34,6 +34,8 @@ export interface DemoOptions {
   /** The outbound deadline for /quote, in ms. */
   timeoutMs?: number;
 }
+
+const isLoopback = (ip: string) => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
 
 /** A query parameter as text: Express parses `?a=1&a=2` to an array and `?a[b]=1` to an object. */
 function text(value: unknown, otherwise: string): string {
@@ -82,6 +84,9 @@ export function createApp(options: DemoOptions = {}): DemoApp {
     maxLimit: 500,
     name: 'inbound',
   });
+  // The live status page at /bulwark, before load shedding: loopback only (the demo's operators are on this
+  // machine). Breakers and limits appear with their first call while the page is open.
+  app.use(statusPage({ authorize: (req) => isLoopback(req.ip), health, bulkheads: [inbound] }));
   app.use(loadShedding({ limiter: inbound }));
 
   // Framework-free middleware: decide the client's address once, hand it to every route.
@@ -202,6 +207,7 @@ export function tryThese(base: string): string[] {
     `curl -s ${base}/status                 # adaptive inbound limit, breakers, bulkhead`,
     `curl -s ${base}/health                 # application/health+json: every check, pass/warn/fail`,
     `curl -s ${base}/metrics | grep bulwark_ # Prometheus: policy calls, circuit states, rate-limit decisions...`,
+    `open ${base}/bulwark in a browser      # the live status page: breakers, limits, bulkheads, checks`,
     `curl -s '${base}/readyz?verbose'       # Kubernetes-style readiness, one line per check`,
   ];
 }

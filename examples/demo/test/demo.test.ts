@@ -74,6 +74,21 @@ describe('demo service', () => {
     expect(ready).toMatch(/readyz check passed\n$/);
   });
 
+  it('status page: served to loopback, streaming the inbound limit and the breakers as they are called', async () => {
+    const page = await fetch(`${base}/bulwark`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<script src="/bulwark/status.js" defer>');
+    const controller = new AbortController();
+    const events = await fetch(`${base}/bulwark/events`, { signal: controller.signal });
+    expect(events.headers.get('content-type')).toBe('text/event-stream');
+    const reader = events.body!.getReader();
+    await fetch(`${base}/quote?delay=10`);
+    let text = '';
+    while (!text.includes('"name":"quote-upstream"')) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain('"bulkheads":[{"name":"inbound"');
+    controller.abort();
+  });
+
   it('metrics: Prometheus series for the primitives and request durations by route template', async () => {
     await fetch(`${base}/quote?delay=10`);
     const res = await fetch(`${base}/metrics`);

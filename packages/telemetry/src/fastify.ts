@@ -1,6 +1,7 @@
 import type { FastifyPluginCallback } from 'fastify';
 import { toFastify, toFastifyEndpoints } from '@bulwark/http/fastify';
 import { metricsEndpoint, type MetricsEndpointOptions } from './metrics-endpoint.js';
+import { statusPageEndpoint, type StatusPageOptions } from './status-page.js';
 import { requestMetricsGuard, type RequestMetricsOptions } from './request-metrics.js';
 
 /**
@@ -27,3 +28,16 @@ export const metricsRoute = (options?: MetricsEndpointOptions): FastifyPluginCal
  */
 export const requestMetrics = (options?: RequestMetricsOptions): FastifyPluginCallback =>
   toFastify(requestMetricsGuard(options), { name: '@bulwark/telemetry:request-metrics' });
+
+/**
+ * The live status page (breakers, rate limits, bulkheads, policy calls, health checks, updated over server-sent
+ * events) at `GET /bulwark` (`path` to move it). `authorize` is required: the page names your dependencies.
+ *
+ * @example
+ * ```ts
+ * import { statusPage } from '@bulwark/telemetry/fastify';
+ * await app.register(statusPage({ authorize: (req) => req.header('authorization') === `Bearer ${token}`, health }));
+ * ```
+ */
+export const statusPage = (options: StatusPageOptions): FastifyPluginCallback =>
+  toFastifyEndpoints([statusPageEndpoint(options)]);

@@ -7,3 +7,12 @@ export type { TelemetryLogger } from './logger.js';
 // ---- HTTP (neutral; mount with ./express, ./fastify, ./koa) ----
 export { metricsEndpoint, type MetricsEndpointOptions } from './metrics-endpoint.js';
 export { httpDurationBuckets, requestMetricsGuard, type RequestMetricsOptions } from './request-metrics.js';
+export { statusPageEndpoint, type StatusPageOptions } from './status-page.js';
+export type {
+  StatusBreaker,
+  StatusBulkhead,
+  StatusFeedEvent,
+  StatusHealth,
+  StatusHealthReport,
+  StatusSnapshot,
+} from './status-collector.js';

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { toKoa, toKoaEndpoints } from '@bulwark/http/koa';
 import { metricsEndpoint, type MetricsEndpointOptions } from './metrics-endpoint.js';
+import { statusPageEndpoint, type StatusPageOptions } from './status-page.js';
 import { requestMetricsGuard, type RequestMetricsOptions } from './request-metrics.js';
 
 /**
@@ -26,3 +27,15 @@ export const metricsRoute = (options?: MetricsEndpointOptions): Middleware =>
  * ```
  */
 export const requestMetrics = (options?: RequestMetricsOptions): Middleware => toKoa(requestMetricsGuard(options));
+
+/**
+ * The live status page (breakers, rate limits, bulkheads, policy calls, health checks, updated over server-sent
+ * events) at `GET /bulwark` (`path` to move it). `authorize` is required: the page names your dependencies.
+ *
+ * @example
+ * ```ts
+ * import { statusPage } from '@bulwark/telemetry/koa';
+ * app.use(statusPage({ authorize: (req) => req.header('authorization') === `Bearer ${token}`, health }));
+ * ```
+ */
+export const statusPage = (options: StatusPageOptions): Middleware => toKoaEndpoints([statusPageEndpoint(options)]);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Metric } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { circuitBreaker } from '@bulwark/circuit-breaker';
 import { instrument, requestMetricsGuard, type Instrumentation } from '@bulwark/telemetry';
@@ -49,7 +50,7 @@ async function registered(): Promise<Map<string, Set<string>>> {
   requestMetricsGuard({ registry });
   await circuitBreaker({ name: 'db' }).execute(() => 1); // the policy-call metrics are collected, not prom-client's
   const out = new Map<string, Set<string>>();
-  for (const metric of registry.getMetricsAsArray()) {
+  for (const metric of registry.getMetricsAsArray() as unknown as Metric[]) {
     const { name, values } = await metric.get();
     const declared = (metric as { labelNames?: readonly string[] }).labelNames;
     out.set(name, new Set(declared ?? values.flatMap((v) => Object.keys(v.labels)).filter((l) => l !== 'le')));

@@ -10,24 +10,28 @@ it('locks the public surface of @bulwark/telemetry and its adapters', async () =
       "instrument",
       "metricsEndpoint",
       "requestMetricsGuard",
+      "statusPageEndpoint",
     ]
   `);
   expect(Object.keys(await import('@bulwark/telemetry/express')).sort()).toMatchInlineSnapshot(`
     [
       "metricsRoute",
       "requestMetrics",
+      "statusPage",
     ]
   `);
   expect(Object.keys(await import('@bulwark/telemetry/fastify')).sort()).toMatchInlineSnapshot(`
     [
       "metricsRoute",
       "requestMetrics",
+      "statusPage",
     ]
   `);
   expect(Object.keys(await import('@bulwark/telemetry/koa')).sort()).toMatchInlineSnapshot(`
     [
       "metricsRoute",
       "requestMetrics",
+      "statusPage",
     ]
   `);
 });
