@@ -25,16 +25,33 @@ const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ 
 const targetLabels = new Set(['job', 'instance', 'le']);
 const histogramSeries = /_(bucket|sum|count)$/;
 
-/** Metric names and the label names used with them, read from one PromQL expression. */
-function parse(expr: string): { metrics: string[]; labels: string[] } {
-  const metrics = [...expr.matchAll(/\b((?:bulwark|http_server)_[a-z_]+)/g)].map((m) => m[1]!);
-  const selectors = [...expr.matchAll(/\{([^}]*)\}/g)].flatMap((m) =>
-    [...m[1]!.matchAll(/([a-z_]+)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1]!),
-  );
+/**
+ * The metrics of one PromQL expression, each with the labels used with it: those of its own selector, and those of
+ * every `by (…)` / `without (…)` grouping in the expression (which apply to every metric grouped).
+ */
+function parse(expr: string): { metrics: string[]; labels: Map<string, string[]> } {
   const grouped = [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) =>
     m[1]!.split(',').map((l) => l.trim()),
   );
-  return { metrics, labels: [...selectors, ...grouped].filter((l) => l !== '' && !targetLabels.has(l)) };
+  const labels = new Map<string, string[]>();
+  for (const m of expr.matchAll(/\b((?:bulwark|http_server)_[a-z_]+)(?:\{([^}]*)\})?/g)) {
+    const own = [...(m[2] ?? '').matchAll(/([a-z_]+)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1]!);
+    const all = [...own, ...grouped].filter((l) => l !== '' && !targetLabels.has(l));
+    labels.set(m[1]!, [...(labels.get(m[1]!) ?? []), ...all]);
+  }
+  return { metrics: [...labels.keys()], labels };
+}
+
+/** Checks one expression: every metric exists, with every label used with it. */
+function check(expr: string, metrics: Map<string, Set<string>>, where: string): void {
+  const used = parse(expr);
+  expect(used.metrics.length, `${where}: no Bulwark metric in ${expr}`).toBeGreaterThan(0);
+  for (const [series, labels] of used.labels) {
+    const name = metrics.has(series) ? series : series.replace(histogramSeries, '');
+    expect(metrics.has(name), `${where}: ${series} is not a Bulwark metric`).toBe(true);
+    for (const label of labels)
+      expect(metrics.get(name)!.has(label), `${where}: ${name} has no label ${label}`).toBe(true);
+  }
 }
 
 let telemetry: Instrumentation | undefined;
@@ -62,23 +79,23 @@ describe('the Grafana dashboard', () => {
   it('queries only metrics and labels that exist', async () => {
     const metrics = await registered();
     expect(queries.length).toBeGreaterThan(20);
-    for (const { panel, expr } of queries) {
-      const used = parse(expr);
-      expect(used.metrics.length, `${panel}: no Bulwark metric in ${expr}`).toBeGreaterThan(0);
-      for (const series of used.metrics) {
-        const name = metrics.has(series) ? series : series.replace(histogramSeries, '');
-        expect(metrics.has(name), `${panel}: ${series} is not a Bulwark metric`).toBe(true);
-        for (const label of used.labels) {
-          expect(metrics.get(name)!.has(label), `${panel}: ${name} has no label ${label}`).toBe(true);
-        }
-      }
-    }
+    for (const { panel, expr } of queries) check(expr, metrics, panel);
   });
 
   it('shows every metric Bulwark registers', async () => {
     const shown = new Set(queries.flatMap((q) => parse(q.expr).metrics.map((m) => m.replace(histogramSeries, ''))));
     const missing = [...(await registered()).keys()].filter((name) => !shown.has(name));
     expect(missing).toEqual([]);
+  });
+
+  it('and the alert rules of the dashboards guide query only metrics and labels that exist', async () => {
+    const guide = readFileSync(new URL('../../../docs/guides/dashboards-and-alerts.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(guide)![1]!;
+    // `expr: <one line>` or `expr: |` followed by indented lines.
+    const rules = [...yaml.matchAll(/expr: (?:\|\n((?:\s{10,}.*\n)+)|(.*)\n)/g)].map((m) => (m[1] ?? m[2]!).trim());
+    expect(rules.length).toBe(7);
+    const metrics = await registered();
+    for (const expr of rules) check(expr, metrics, 'alert rule');
   });
 
   it('is a well-formed dashboard: unique ids, panels inside the 24-column grid, no overlaps', () => {
@@ -97,9 +114,11 @@ describe('the Grafana dashboard', () => {
   });
 
   it('reads labels from selectors and groupings (the parser the checks rely on)', () => {
-    expect(parse('sum by (name, to) (increase(bulwark_circuit_transitions_total{job=~"$job", x="1"}[5m]))')).toEqual({
-      metrics: ['bulwark_circuit_transitions_total'],
-      labels: ['x', 'name', 'to'],
-    });
+    const { metrics, labels } = parse(
+      'sum by (name) (rate(bulwark_a_total{job=~"$job", x="1"}[5m])) / sum by (name) (rate(bulwark_b_total[5m]))',
+    );
+    expect(metrics).toEqual(['bulwark_a_total', 'bulwark_b_total']);
+    expect(labels.get('bulwark_a_total')).toEqual(['x', 'name', 'name']);
+    expect(labels.get('bulwark_b_total')).toEqual(['name', 'name']);
   });
 });
