@@ -5,7 +5,7 @@ import { flagsMiddleware, requireFlag } from '@bulwark/feature-flags/express';
 import { healthRoutes } from '@bulwark/health/express';
 import { requestId, requestSignal } from '@bulwark/http/express';
 import { rateLimit } from '@bulwark/rate-limiter/express';
-import { metricsRoute, requestMetrics } from '@bulwark/telemetry/express';
+import { metricsRoute, requestMetrics, statusPage } from '@bulwark/telemetry/express';
 import { validateRequest } from '@bulwark/sanitize/express';
 import { createNote, noteSchema, quoteRoute } from './routes.js';
 import type { Service } from './service.js';
@@ -18,6 +18,7 @@ export function expressApp(service: Service): express.Express {
   app.use(auditRequests(service.audit, { user })); // first: it records the refusals of the guards after it
   app.use(healthRoutes(service.health));
   app.use(metricsRoute({ registry: service.registry }));
+  app.use(statusPage(service.statusPage)); // /bulwark, for operators
   app.use(requestMetrics({ registry: service.registry }));
   app.use(rateLimit({ limiter: service.limiter }));
   app.use(express.json());

@@ -5,7 +5,7 @@ import { flagRoutes, flagsMiddleware } from '@bulwark/feature-flags/fastify';
 import { healthRoutes } from '@bulwark/health/fastify';
 import { requestId, requestSignal } from '@bulwark/http/fastify';
 import { rateLimit } from '@bulwark/rate-limiter/fastify';
-import { metricsRoute, requestMetrics } from '@bulwark/telemetry/fastify';
+import { metricsRoute, requestMetrics, statusPage } from '@bulwark/telemetry/fastify';
 import { validateRequest } from '@bulwark/sanitize/fastify';
 import { createNote, noteSchema, quoteRoute } from './routes.js';
 import type { Service } from './service.js';
@@ -18,6 +18,7 @@ export async function fastifyApp(service: Service): Promise<FastifyInstance> {
   await app.register(auditRequests(service.audit, { user })); // first: it records the refusals after it
   await app.register(healthRoutes(service.health));
   await app.register(metricsRoute({ registry: service.registry }));
+  await app.register(statusPage(service.statusPage)); // /bulwark, for operators
   await app.register(requestMetrics({ registry: service.registry }));
   await app.register(rateLimit({ limiter: service.limiter }));
   await app.register(apiVersioning(service.versioning));

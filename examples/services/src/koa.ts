@@ -7,7 +7,7 @@ import { flagsMiddleware, requireFlag } from '@bulwark/feature-flags/koa';
 import { healthRoutes } from '@bulwark/health/koa';
 import { requestId, requestSignal } from '@bulwark/http/koa';
 import { rateLimit } from '@bulwark/rate-limiter/koa';
-import { metricsRoute, requestMetrics } from '@bulwark/telemetry/koa';
+import { metricsRoute, requestMetrics, statusPage } from '@bulwark/telemetry/koa';
 import { validateRequest } from '@bulwark/sanitize/koa';
 import { createNote, noteSchema, quoteRoute } from './routes.js';
 import type { Service } from './service.js';
@@ -20,6 +20,7 @@ export function koaApp(service: Service): Koa {
   app.use(auditRequests(service.audit, { user })); // first: it records the refusals of the middleware after it
   app.use(healthRoutes(service.health));
   app.use(metricsRoute({ registry: service.registry }));
+  app.use(statusPage(service.statusPage)); // /bulwark, for operators
   app.use(requestMetrics({ registry: service.registry }));
   app.use(rateLimit({ limiter: service.limiter }));
   app.use(bodyParser());

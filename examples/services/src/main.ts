@@ -20,7 +20,11 @@ const hasRedis = await redis.connect().then(
   () => false,
 );
 const upstream = await flakyUpstream(['error', 'ok', 'slow', 'busy'], { fallback: 'ok' });
-const service = createService({ ...(hasRedis ? { redis } : {}), upstreamUrl: upstream.url });
+const service = createService({
+  ...(hasRedis ? { redis } : {}),
+  upstreamUrl: upstream.url,
+  ...(process.env.OPERATOR_TOKEN ? { operatorToken: process.env.OPERATOR_TOKEN } : {}),
+});
 
 let server: Server;
 if (framework === 'fastify') {

@@ -10,7 +10,7 @@ import { retry, exponential, retryBudget } from '@bulwark/retry';
 import { memoryStore, rateLimiter, type RateLimiter } from '@bulwark/rate-limiter';
 import { redisStore } from '@bulwark/rate-limiter/redis';
 import { createHealth, eventLoopDelayCheck, redisCheck, type Health } from '@bulwark/health';
-import { instrument, type Instrumentation } from '@bulwark/telemetry';
+import { instrument, type Instrumentation, type StatusPageOptions } from '@bulwark/telemetry';
 import { featureFlags, type FeatureFlags } from '@bulwark/feature-flags';
 import { createAuditLog, memorySink, type AuditLog, type MemorySink } from '@bulwark/audit-log';
 import type { Versioning } from '@bulwark/api-versioning';
@@ -26,6 +26,8 @@ export interface ServiceOptions {
   readonly limit?: number;
   /** Prefix of the limit's Redis keys (default the store's). */
   readonly redisPrefix?: string;
+  /** The bearer token of the status page at /bulwark (default `operator`: set OPERATOR_TOKEN outside a laptop). */
+  readonly operatorToken?: string;
 }
 
 export interface Service {
@@ -37,6 +39,8 @@ export interface Service {
   readonly versioning: Versioning;
   readonly audit: AuditLog;
   readonly auditSink: MemorySink;
+  /** The live status page's options (`statusPage()` on each framework): operators present the token. */
+  readonly statusPage: StatusPageOptions;
   /** Calls the upstream under retry, breaker, bulkhead and a per-attempt deadline, ending with the caller's signal. */
   quote(signal: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
@@ -108,6 +112,10 @@ export function createService(options: ServiceOptions): Service {
     versioning: createApiVersioning(),
     audit,
     auditSink,
+    statusPage: {
+      authorize: (req) => req.header('authorization') === `Bearer ${options.operatorToken ?? 'operator'}`,
+      health,
+    },
     quote,
     async close() {
       telemetry.dispose();

@@ -88,6 +88,12 @@ describe.each(['express', 'fastify', 'koa'] as const)('the example service on %s
     expect(metrics).toMatch(/bulwark_retry_attempts_total\{[^}]*\} 1/); // the one retry of /quote
     expect(metrics).toMatch(/bulwark_ratelimit_decisions_total\{[^}]*name="per-client"/);
     expect(metrics).toMatch(/bulwark_flag_evaluations_total\{[^}]*flag="beta-notes"/);
+    // The live status page, for operators only.
+    expect((await call('/bulwark')).status).toBe(403);
+    const status = await call('/bulwark/status.json', { headers: { authorization: 'Bearer operator' } });
+    expect(status.status).toBe(200);
+    const page = await call('/bulwark', { headers: { authorization: 'Bearer operator' } });
+    expect(await page.text()).toContain('<title>Bulwark status</title>');
   });
 
   it('limits in Redis (shared by every instance) and audits each refusal with its request id', async () => {
