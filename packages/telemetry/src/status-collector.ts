@@ -24,6 +24,7 @@ export interface StatusBulkhead {
 
 /** What the status page asks of a `createHealth()` instance. */
 export interface StatusHealth {
+  /** Every check's latest result (`health.report('all')`). */
   report(probe: 'all'): StatusHealthReport | Promise<StatusHealthReport>;
 }
 
