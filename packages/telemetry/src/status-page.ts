@@ -85,7 +85,9 @@ export function statusPageEndpoint(options: StatusPageOptions): Endpoint {
     now: o.now,
   });
 
-  const events = (): Reply => {
+  const streamHeaders = { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' };
+  const events = (req: RequestView): Reply => {
+    if (req.method === 'HEAD') return { status: 200, headers: streamHeaders }; // no stream to hold open
     if (collector.listeners >= o.maxClients) {
       return problemReply({ status: 503, title: 'Service Unavailable', detail: 'too many status pages open' });
     }
@@ -100,17 +102,13 @@ export function statusPageEndpoint(options: StatusPageOptions): Endpoint {
     };
     const remove = collector.add(listener);
     stream.once('close', remove);
-    return {
-      status: 200,
-      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
-      body: stream,
-    };
+    return { status: 200, headers: streamHeaders, body: stream };
   };
 
-  const child = (_req: RequestView, segment: string): Reply => {
+  const child = (req: RequestView, segment: string): Reply => {
     switch (segment) {
       case 'events':
-        return events();
+        return events(req);
       case 'status.json':
         return asset('application/json', JSON.stringify(collector.snapshot));
       case 'status.js':

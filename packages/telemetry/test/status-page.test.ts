@@ -145,6 +145,15 @@ describe.each(frameworks)('status page on %s', (framework) => {
     await expect.poll(watching, { timeout: 5_000 }).toBe(false);
   });
 
+  it('answers HEAD on the event stream without opening one', async () => {
+    server = await serve(framework, { endpoints: [statusPageEndpoint(options({ maxClients: 1 }))] });
+    const head = await fetch(`${server.url}/bulwark/events`, { method: 'HEAD', headers: { 'x-operator': 'yes' } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/event-stream');
+    const one = await openEvents(`${server.url}/bulwark/events`); // the one client allowed is still free
+    expect(await one.next('snapshot')).toBeDefined();
+  });
+
   it('refuses pages beyond maxClients with 503', async () => {
     server = await serve(framework, { endpoints: [statusPageEndpoint(options({ maxClients: 1 }))] });
     const one = await openEvents(`${server.url}/bulwark/events`);
