@@ -1,30 +1,18 @@
-import { existsSync } from 'node:fs';
 import express from 'express';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '@bulwark/test-servers';
+import { hasChromium, launchChromium, problemsOf } from '@bulwark/test-servers/browser';
 import { featureFlags, type FeatureFlags } from '../src/index.js';
 import { flagsAdmin } from '../src/express.js';
 
-// The admin page in a real browser: Debian's chromium driven by playwright-core (no browser download). CI installs
-// chromium (.ci/run); elsewhere, without it, this suite is skipped and says so.
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(chromiumPath);
-if (!haveChromium) {
-  if (process.env.CI === 'true') throw new Error(`the admin page test needs Chromium at ${chromiumPath} (CI=true)`);
-  console.warn(
-    `\n!!! SKIPPING the admin page browser test: no Chromium at ${chromiumPath} (apt-get install chromium) !!!\n`,
-  );
-}
-
-describe.skipIf(!haveChromium)('flags admin page in Chromium', () => {
+describe.skipIf(!hasChromium('the admin page browser test'))('flags admin page in Chromium', () => {
   let flags: FeatureFlags;
   let url: string;
   let close: () => Promise<void>;
   let browser: Browser;
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
     flags = featureFlags({
       env: false,
       source: {
@@ -48,7 +36,7 @@ describe.skipIf(!haveChromium)('flags admin page in Chromium', () => {
       flagsAdmin(flags, { authorize: (req) => (req.header('cookie') ?? '').includes('admin=yes') }),
     );
     ({ url, close } = await listen(app));
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -59,15 +47,7 @@ describe.skipIf(!haveChromium)('flags admin page in Chromium', () => {
     const context = await browser.newContext();
     await context.addCookies([{ name: 'admin', value: 'yes', url }]);
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
+    const problems = problemsOf(page);
 
     await page.goto(`${url}/flags-admin`);
     await page.waitForSelector('body[data-loaded="true"]');

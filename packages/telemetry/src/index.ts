@@ -14,5 +14,6 @@ export type {
   StatusFeedEvent,
   StatusHealth,
   StatusHealthReport,
+  StatusPolicyCalls,
   StatusSnapshot,
 } from './status-collector.js';

@@ -49,14 +49,7 @@ export interface StatusSnapshot {
   }[];
   readonly bulkheads: readonly { name: string; active: number; queued: number; limit: number }[];
   readonly limiters: readonly { name: string; allowed: number; limited: number; storeErrors: number }[];
-  readonly policies: readonly {
-    policy: string;
-    name: string;
-    success: number;
-    error: number;
-    rejected: number;
-    timeout: number;
-  }[];
+  readonly policies: readonly StatusPolicyCalls[];
   readonly health:
     { status: string; shuttingDown: boolean; checks: readonly { name: string; status: string }[] } | undefined;
 }
@@ -85,7 +78,8 @@ export interface StatusListener {
   end(): void;
 }
 
-interface PolicyCounts {
+/** Calls through one policy by outcome: per second in a snapshot, counts while an interval runs. */
+export interface StatusPolicyCalls {
   policy: string;
   name: string;
   success: number;
@@ -109,7 +103,7 @@ export class StatusCollector {
   readonly #bulkheads = new Map<string, WeakRef<StatusBulkhead>>();
   readonly #occupancy = new Map<string, { active: number; queued: number; limit: number }>();
   // Counts of the current interval; a series seen once stays listed (at 0 while idle).
-  readonly #calls = new Map<string, PolicyCounts>();
+  readonly #calls = new Map<string, StatusPolicyCalls>();
   readonly #decisions = new Map<string, { allowed: number; limited: number; storeErrors: number }>();
   readonly #checks = new Map<string, string>();
   #health: StatusSnapshot['health'];

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import express from 'express';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,20 +5,10 @@ import { circuitBreaker, consecutive } from '@bulwark/circuit-breaker';
 import { createHealth } from '@bulwark/health';
 import { rateLimiter } from '@bulwark/rate-limiter';
 import { listen } from '@bulwark/test-servers';
+import { hasChromium, launchChromium, problemsOf } from '@bulwark/test-servers/browser';
 import { statusPage } from '../src/express.js';
 
-// The status page in a real browser: Debian's chromium driven by playwright-core (no browser download). CI installs
-// chromium (.ci/run); elsewhere, without it, this suite is skipped and says so.
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(chromiumPath);
-if (!haveChromium) {
-  if (process.env.CI === 'true') throw new Error(`the status page test needs Chromium at ${chromiumPath} (CI=true)`);
-  console.warn(
-    `\n!!! SKIPPING the status page browser test: no Chromium at ${chromiumPath} (apt-get install chromium) !!!\n`,
-  );
-}
-
-describe.skipIf(!haveChromium)('status page in Chromium', () => {
+describe.skipIf(!hasChromium('the status page browser test'))('status page in Chromium', () => {
   let url: string;
   let close: () => Promise<void>;
   let browser: Browser;
@@ -30,7 +19,6 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
   const health = createHealth({ checks: [{ name: 'db', run: () => true }] });
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
     const app = express();
     app.use(
       statusPage({ authorize: (req) => (req.header('cookie') ?? '').includes('ops=yes'), health, intervalMs: 200 }),
@@ -45,7 +33,7 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
       res.sendStatus(502);
     });
     ({ url, close } = await listen(app));
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -56,15 +44,7 @@ describe.skipIf(!haveChromium)('status page in Chromium', () => {
     const context = await browser.newContext();
     await context.addCookies([{ name: 'ops', value: 'yes', url }]);
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text()); // a CSP violation is reported here
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
+    const problems = problemsOf(page);
 
     await page.goto(`${url}/bulwark`);
     await page.waitForSelector('#connection.live');
