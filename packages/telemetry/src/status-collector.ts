@@ -1,7 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { BulkheadOccupancyEvent, LimitChangeEvent } from '@bulwark/bulkhead';
 import type { StateChangeEvent } from '@bulwark/circuit-breaker';
-import type { PolicyCallEvent } from '@bulwark/core';
+import { channelName, type PolicyCallEvent } from '@bulwark/core';
 import type { CheckEvent, ShutdownEvent } from '@bulwark/health';
 import type { RateLimitDecisionEvent } from '@bulwark/rate-limiter';
 import type { StoreErrorEvent } from '@bulwark/rate-limiter/redis';
@@ -120,14 +120,14 @@ export class StatusCollector {
     this.#since = options.now();
     this.#last = this.#take(this.#since, 1);
     this.#subscriptions = [
-      ['bulwark:core:call', (m) => this.#call(m as PolicyCallEvent)],
-      ['bulwark:circuit-breaker:state-change', (m) => this.#stateChange(m as StateChangeEvent)],
-      ['bulwark:bulkhead:occupancy', (m) => this.#occupied(m as BulkheadOccupancyEvent)],
-      ['bulwark:bulkhead:limit', (m) => this.#limitChange(m as LimitChangeEvent)],
-      ['bulwark:rate-limiter:decision', (m) => this.#decision(m as RateLimitDecisionEvent)],
-      ['bulwark:rate-limiter:store-error', (m) => this.#storeError(m as StoreErrorEvent)],
-      ['bulwark:health:check', (m) => this.#check(m as CheckEvent)],
-      ['bulwark:health:shutdown', (m) => this.#shutdown(m as ShutdownEvent)],
+      [channelName('core', 'call'), (m) => this.#call(m as PolicyCallEvent)],
+      [channelName('circuit-breaker', 'state-change'), (m) => this.#stateChange(m as StateChangeEvent)],
+      [channelName('bulkhead', 'occupancy'), (m) => this.#occupied(m as BulkheadOccupancyEvent)],
+      [channelName('bulkhead', 'limit'), (m) => this.#limitChange(m as LimitChangeEvent)],
+      [channelName('rate-limiter', 'decision'), (m) => this.#decision(m as RateLimitDecisionEvent)],
+      [channelName('rate-limiter', 'store-error'), (m) => this.#storeError(m as StoreErrorEvent)],
+      [channelName('health', 'check'), (m) => this.#check(m as CheckEvent)],
+      [channelName('health', 'shutdown'), (m) => this.#shutdown(m as ShutdownEvent)],
     ];
   }
 
@@ -175,10 +175,9 @@ export class StatusCollector {
   }
 
   async #tick(): Promise<void> {
-    const now = this.#o.now();
     const health = this.#o.health;
-    if (health !== undefined && now - this.#healthAt >= this.#o.healthIntervalMs) {
-      this.#healthAt = now;
+    if (health !== undefined && this.#o.now() - this.#healthAt >= this.#o.healthIntervalMs) {
+      this.#healthAt = this.#o.now();
       try {
         const r = await health.report('all');
         this.#health = {
@@ -192,6 +191,8 @@ export class StatusCollector {
       }
     }
     if (this.#listeners.size === 0) return;
+    // Read after the report: a slow one spans other ticks, which moved #since meanwhile.
+    const now = this.#o.now();
     const seconds = Math.max(now - this.#since, 1) / 1000;
     this.#last = this.#take(now, seconds);
     this.#since = now;

@@ -7,6 +7,7 @@ import { createHealth } from '@bulwark/health';
 import { rateLimiter } from '@bulwark/rate-limiter';
 import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
 import { statusPageEndpoint, type StatusFeedEvent, type StatusPageOptions, type StatusSnapshot } from '../src/index.js';
+import { StatusCollector } from '../src/status-collector.js';
 
 let server: TestServer | undefined;
 const streams: AbortController[] = [];
@@ -161,6 +162,36 @@ describe.each(frameworks)('status page on %s', (framework) => {
     const two = await fetch(`${server.url}/bulwark/events`, { headers: { 'x-operator': 'yes' } });
     expect(two.status).toBe(503);
     expect(two.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
+
+describe('status collector', () => {
+  it('computes rates over the real interval when a slow health report spans several ticks', async () => {
+    const slowReport = () =>
+      new Promise<{ status: string; shuttingDown: boolean; results: [] }>((resolve) =>
+        setTimeout(() => resolve({ status: 'pass', shuttingDown: false, results: [] }), 350),
+      );
+    const collector = new StatusCollector({
+      breakers: [],
+      bulkheads: [],
+      health: { report: slowReport },
+      intervalMs: 100,
+      healthIntervalMs: 100,
+      now: Date.now,
+    });
+    const snapshots: StatusSnapshot[] = [];
+    const remove = collector.add({ snapshot: (s) => snapshots.push(s), feed: () => {}, end: () => {} });
+    const limiter = rateLimiter({ name: 'steady', limit: 1_000_000, windowMs: 60_000 });
+    // About 50 decisions a second, for a second.
+    for (let i = 0; i < 50; i++) {
+      limiter.consume('k');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    remove();
+    const rates = snapshots.flatMap((s) => s.limiters.map((l) => l.allowed));
+    expect(rates.length).toBeGreaterThan(3);
+    // A tick that read the time before its slow report and the interval's start after it divided by ~1 ms.
+    for (const r of rates) expect(r).toBeLessThan(500);
   });
 });
 
