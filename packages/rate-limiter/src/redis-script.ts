@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
  * Returns, for consume and peek, four integers per limit: allowed (1/0), remaining, resetMs and retryAfterMs in
  * whole ms rounded up (-1: never); for refund and reset, nothing.
  * Batch: ARGV = 'batch' followed by several requests' four args, KEYS = their keys in order; the reply is their
- * replies concatenated (see the end of the script).
+ * replies concatenated. Spread batch, for keys of several slots on one Cluster node: ARGV = 'spread', the key count,
+ * the keys, then the requests' args; KEYS = one key, for routing (see the end of the script).
  */
 export const RATE_LIMIT_SCRIPT = `
 -- Redis < 5 replicates scripts verbatim and refuses writes after TIME unless told to replicate effects.
@@ -27,17 +28,17 @@ local floor, max, min, ceil = math.floor, math.max, math.min, math.ceil
 local tunpack = unpack
 local pack, unpack = struct.pack, struct.unpack
 
--- Every key's value, read with one MGET per script run rather than one GET per key (each redis.call costs the
--- script more than the GET itself), then kept current as the run writes, so a key that two calls of a batch share
--- is read as the first left it.
+-- Every key's value, read before the run writes anything (MGET: one redis.call for many keys costs the script less
+-- than a GET per key), then kept current as the run writes, so a key that two calls of a batch share is read as the
+-- first left it. K: the run's keys, KEYS, or for a spread batch the keys passed in ARGV (see the end of the script).
 local values = {}
-do
-  local n = #KEYS
+local K = KEYS
+local function read(from, to)
   -- MGET in slices: unpack is bounded by Lua's C stack
-  for from = 1, n, 512 do
-    local to = min(n, from + 511)
-    local got = redis.call('MGET', tunpack(KEYS, from, to))
-    for i = from, to do values[KEYS[i]] = got[i - from + 1] end
+  for first = from, to, 512 do
+    local last = min(to, first + 511)
+    local got = redis.call('MGET', tunpack(K, first, last))
+    for i = first, last do values[K[i]] = got[i - first + 1] end
   end
 end
 
@@ -252,7 +253,7 @@ end
 -- (a table per limit per request was garbage the script paid to make and collect).
 local D = {}
 
--- One request: its keys are KEYS[ko + 1 ...] and its four args ARGV[ao + 1 ...] (a batch passes offsets rather
+-- One request: its keys are K[ko + 1 ...] and its four args ARGV[ao + 1 ...] (a batch passes offsets rather
 -- than copies). Appends its reply to \`out\` and returns how many keys it used.
 local function decide(out, ko, ao)
   local op = ARGV[ao + 1]
@@ -260,8 +261,8 @@ local function decide(out, ko, ao)
   local v, n, stateAt, blockAt = spec.v, spec.n, spec.stateAt, spec.blockAt
   if op == 'x' then
     for i = 1, spec.keys do
-      redis.call('DEL', KEYS[ko + i])
-      values[KEYS[ko + i]] = false
+      redis.call('DEL', K[ko + i])
+      values[K[ko + i]] = false
     end
     return spec.keys
   end
@@ -282,7 +283,7 @@ local function decide(out, ko, ao)
     for i = 1, n do
       local b = (i - 1) * 5
       local code = v[b + 1]
-      local key = KEYS[ko + stateAt[i]]
+      local key = K[ko + stateAt[i]]
       local has, s0, s1, s2 = parse(values[key])
       if has then
         local n0, n1, n2, ttl = refund(code, v[b + 2], v[b + 3], v[b + 4], s0, s1, s2, now, cost)
@@ -296,12 +297,12 @@ local function decide(out, ko, ao)
   for i = 1, n do
     local b = (i - 1) * 5
     local code, blockMs = v[b + 1], v[b + 5]
-    local has, s0, s1, s2 = parse(values[KEYS[ko + stateAt[i]]])
+    local has, s0, s1, s2 = parse(values[K[ko + stateAt[i]]])
     local allowed, remaining, resetMs, retry, n0, n1, n2, ttl =
       evaluate(code, v[b + 2], v[b + 3], v[b + 4], has, s0, s1, s2, now, cost)
     local blocked = false
     if blockMs > 0 then
-      local raw = values[KEYS[ko + blockAt[i]]]
+      local raw = values[K[ko + blockAt[i]]]
       local untilMs = raw and (unpack('<d', raw))
       if untilMs and untilMs > now then
         allowed, remaining, retry, blocked = false, 0, max(retry, untilMs - now), true
@@ -318,11 +319,11 @@ local function decide(out, ko, ao)
     local allowed, remaining, retry, blockMs = D[d + 1], D[d + 2], D[d + 4], D[d + 10]
     if op == 'c' then
       if all then
-        store(v, (i - 1) * 5, KEYS[ko + stateAt[i]], D[d + 5], D[d + 6], D[d + 7], D[d + 8], slack, D[d + 9])
+        store(v, (i - 1) * 5, K[ko + stateAt[i]], D[d + 5], D[d + 6], D[d + 7], D[d + 8], slack, D[d + 9])
       elseif not allowed and blockMs > 0 and not D[d + 11] then
         local value = pack('<d', now + blockMs)
-        redis.call('SET', KEYS[ko + blockAt[i]], value, 'PX', ceil(blockMs) + slack)
-        values[KEYS[ko + blockAt[i]]] = value
+        redis.call('SET', K[ko + blockAt[i]], value, 'PX', ceil(blockMs) + slack)
+        values[K[ko + blockAt[i]]] = value
         remaining = 0
         retry = max(retry, blockMs)
       end
@@ -337,14 +338,31 @@ local function decide(out, ko, ao)
   return spec.keys
 end
 
--- A batch (callers batch only on a standalone Redis, where keys of different slots may meet in one script): ARGV
--- = 'batch', then four args per request; KEYS = every request's keys in order. The reply is every request's, in
--- order, in one flat array (nested arrays cost Redis more to send).
+-- A batch on one Redis: ARGV = 'batch', then four args per request; KEYS = every request's keys in order.
+-- A spread batch, for a Redis Cluster node: ARGV = 'spread', the key count, the keys, then four args per request;
+-- KEYS = one of them, which routes the call to the node. Keys of several slots cannot meet in one MGET, so each
+-- request's keys (one slot: they share a hash tag) are read by an MGET of their own, all before the first write: a
+-- key this node does not serve fails the run before it has changed anything, and the caller decides the requests
+-- one by one. The reply is every request's, in order, in one flat array (nested arrays cost Redis more to send).
 local out = {}
 if ARGV[1] == 'batch' then
+  read(1, #K)
   local ko = 0
   for ao = 1, #ARGV - 1, 4 do ko = ko + decide(out, ko, ao) end
+elseif ARGV[1] == 'spread' then
+  local n = tonumber(ARGV[2])
+  K = {}
+  for i = 1, n do K[i] = ARGV[2 + i] end
+  local ko = 0
+  for ao = 2 + n, #ARGV - 1, 4 do
+    local used = specOf(ARGV[ao + 4]).keys
+    read(ko + 1, ko + used)
+    ko = ko + used
+  end
+  ko = 0
+  for ao = 2 + n, #ARGV - 1, 4 do ko = ko + decide(out, ko, ao) end
 else
+  read(1, #K)
   decide(out, 0, 0)
 end
 return out

@@ -46,8 +46,8 @@ export interface RedisStoreOptions {
   lease?: LeaseOptions;
   /**
    * Combine the calls made in the same tick (concurrent requests) into one script call: one round trip for many
-   * decisions, each still atomic. Default on, off for an ioredis `Cluster` (one batch's keys may live on several
-   * nodes).
+   * decisions, each still atomic. On an ioredis `Cluster`, one script call per node, for the keys that node serves.
+   * Default on.
    */
   batch?: boolean;
   /**
@@ -97,8 +97,7 @@ const optionsSchema = z
       .default({ maxKeys: 10_000 }),
     time: z.enum(['redis', 'limiter']).default('redis'),
     clock: clockSchema.default(() => systemClock),
-    // Unset: on, except for an ioredis Cluster (one batch's keys may live on several nodes).
-    batch: z.boolean().optional(),
+    batch: z.boolean().default(true),
     lease: z
       .object({
         units: z.number().int().min(2).max(1_000_000),
@@ -108,17 +107,7 @@ const optionsSchema = z
       .strict()
       .optional(),
   })
-  .strict()
-  .superRefine((o, ctx) => {
-    if (o.batch === true && (o.client as { isCluster?: boolean }).isCluster === true) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['batch'],
-        message: "cannot batch on a Redis Cluster: one batch's keys live on several nodes (CROSSSLOT)",
-      });
-    }
-  })
-  .transform((o) => ({ ...o, batch: o.batch ?? (o.client as { isCluster?: boolean }).isCluster !== true }));
+  .strict();
 
 /** A store in Redis, shared by every instance of a service. Create with {@link redisStore}. */
 export class RedisStore implements RateLimitStore<'async'> {

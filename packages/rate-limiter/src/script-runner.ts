@@ -53,8 +53,16 @@ function isReplyError(error: unknown): boolean {
 }
 
 /**
- * The node owning a key, for per-node backoff: on an ioredis `Cluster`, the master its slot maps to (`slots` is
- * ioredis' slot table); `''` for a single Redis, where there is one node.
+ * True when a Cluster node refused a script's access to a key it does not serve (its slot moved; Redis 7 words it
+ * "Script attempted to access a non local key", earlier versions "Lua script attempted to...").
+ */
+function isNotLocal(error: unknown): boolean {
+  return isReplyError(error) && (error as Error).message.includes('non local key');
+}
+
+/**
+ * The node owning a key, for per-node backoff and batching: on an ioredis `Cluster`, the master its slot maps to
+ * (`slots` is ioredis' slot table); `''` for a single Redis, where there is one node.
  */
 function nodeResolver(client: RedisClientLike): (key: string) => string {
   const cluster = client as { isCluster?: boolean; slots?: readonly (readonly string[] | undefined)[] };
@@ -63,16 +71,18 @@ function nodeResolver(client: RedisClientLike): (key: string) => string {
 }
 
 /**
- * Runs the rate-limit script: batches the calls of one tick, bounds each round trip by `timeoutMs`, falls back to
- * EVAL on NOSCRIPT, and after a node failed (no connection, or no reply in time) refuses that node's calls at once
- * for `errorBackoffMs`: on a Cluster, the other nodes' keys are decided by Redis as usual. It knows nothing of
- * limits or decisions: replies are arrays of integers, `replyLength` long per call.
+ * Runs the rate-limit script: batches the calls of one tick (per node on a Cluster), bounds each round trip by
+ * `timeoutMs`, falls back to EVAL on NOSCRIPT, and after a node failed (no connection, or no reply in time) refuses
+ * that node's calls at once for `errorBackoffMs`: on a Cluster, the other nodes' keys are decided by Redis as usual.
+ * It knows nothing of limits or decisions: replies are arrays of integers, `replyLength` long per call.
  */
 export class ScriptRunner {
   readonly #client: RedisClientLike;
   readonly #timeoutMs: number;
   readonly #errorBackoffMs: number;
   readonly #batch: boolean;
+  /** Batches are per node, keys in ARGV (an ioredis `Cluster`). */
+  readonly #spread: boolean;
   readonly #clock: Clock;
   readonly #deadlines: DeadlineQueue;
   readonly #nodeOf: (key: string) => string;
@@ -85,6 +95,7 @@ export class ScriptRunner {
     this.#timeoutMs = options.timeoutMs;
     this.#errorBackoffMs = options.errorBackoffMs;
     this.#batch = options.batch;
+    this.#spread = options.batch && (options.client as { isCluster?: boolean }).isCluster === true;
     this.#clock = options.clock;
     this.#deadlines = new DeadlineQueue(options.clock);
     this.#nodeOf = nodeResolver(options.client);
@@ -115,39 +126,70 @@ export class ScriptRunner {
   readonly #flush = (): void => {
     const queue = this.#queue;
     this.#queue = [];
+    if (!this.#spread || queue.length === 1) {
+      this.#runBatches(queue);
+      return;
+    }
+    // On a Cluster, one batch per node: a script runs on one node and can only reach the keys it serves.
+    const byNode = new Map<string, Pending[]>();
+    for (const call of queue) {
+      const node = this.#nodeOf(call.keys[0]!);
+      const calls = byNode.get(node);
+      if (calls === undefined) byNode.set(node, [call]);
+      else calls.push(call);
+    }
+    for (const calls of byNode.values()) this.#runBatches(calls);
+  };
+
+  /** Runs `queue` as script runs of at most `MAX_BATCH` calls. */
+  #runBatches(queue: Pending[]): void {
     for (let start = 0; start < queue.length; start += MAX_BATCH) {
       const calls = queue.length <= MAX_BATCH ? queue : queue.slice(start, start + MAX_BATCH);
-      if (calls.length === 1) {
-        const call = calls[0]!;
-        this.#timed(call.keys, call.args).then(call.resolve, call.reject);
-        continue;
-      }
-      const keys: string[] = [];
-      const args = ['batch'];
-      let replyLength = 0;
-      for (const call of calls) {
-        for (const k of call.keys) keys.push(k);
-        for (const a of call.args) args.push(a);
-        replyLength += call.replyLength;
-      }
-      this.#timed(keys, args).then(
-        (reply) => {
-          if (!Array.isArray(reply) || reply.length !== replyLength) {
-            const error = new TypeError(`unexpected reply from the rate-limit script batch: ${JSON.stringify(reply)}`);
-            for (const call of calls) call.reject(error);
-            return;
-          }
-          let at = 0;
-          for (const call of calls) {
-            call.resolve(reply.slice(at, (at += call.replyLength)));
-          }
-        },
-        (error: Error) => {
-          for (const call of calls) call.reject(error);
-        },
-      );
+      if (calls.length === 1) this.#runAlone(calls[0]!);
+      else this.#runBatch(calls);
     }
-  };
+  }
+
+  #runAlone(call: Pending): void {
+    this.#timed(call.keys, call.args).then(call.resolve, call.reject);
+  }
+
+  /**
+   * Several calls in one script run. On one Redis, the keys are the script's KEYS; on a Cluster node (keys of several
+   * slots), they go in ARGV with one key declared for routing (a spread batch), and if the node does not serve one
+   * of them (the slot table changed since it was read) the script fails before writing and each call runs alone.
+   */
+  #runBatch(calls: Pending[]): void {
+    const keys: string[] = [];
+    let replyLength = 0;
+    for (const call of calls) {
+      for (const k of call.keys) keys.push(k);
+      replyLength += call.replyLength;
+    }
+    let args: string[];
+    if (this.#spread) {
+      args = ['spread', String(keys.length)];
+      for (const k of keys) args.push(k);
+    } else args = ['batch'];
+    for (const call of calls) for (const a of call.args) args.push(a);
+    this.#timed(this.#spread ? [keys[0]!] : keys, args).then(
+      (reply) => {
+        if (!Array.isArray(reply) || reply.length !== replyLength) {
+          const error = new TypeError(`unexpected reply from the rate-limit script batch: ${JSON.stringify(reply)}`);
+          for (const call of calls) call.reject(error);
+          return;
+        }
+        let at = 0;
+        for (const call of calls) {
+          call.resolve(reply.slice(at, (at += call.replyLength)));
+        }
+      },
+      (error: Error) => {
+        if (this.#spread && isNotLocal(error)) for (const call of calls) this.#runAlone(call);
+        else for (const call of calls) call.reject(error);
+      },
+    );
+  }
 
   /** Runs the script with the store's timeout; a failure of the node starts its error backoff. */
   #timed(keys: string[], args: string[]): Promise<unknown> {

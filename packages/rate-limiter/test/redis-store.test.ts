@@ -1,43 +1,14 @@
 import fc from 'fast-check';
-import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isBulwarkConfigError } from '@bulwark/core';
-import { memoryStore, rateLimiter, rateLimits, type Algorithm, type Decision } from '@bulwark/rate-limiter';
+import { memoryStore, rateLimiter, rateLimits, type Decision } from '@bulwark/rate-limiter';
 import { RATE_LIMIT_SCRIPT_SHA, redisStore } from '@bulwark/rate-limiter/redis';
 import { manualClock } from './manual-clock.js';
+import { algorithms, batchesDecideAsAlone, countingClient, limitArb, limiterOptions } from './batch-property.js';
 import { sharedRedis, testPrefix } from '@bulwark/test-servers/redis';
 
 const redis = await sharedRedis();
 afterAll(() => redis?.disconnect());
-
-const algorithms: readonly Algorithm[] = ['gcra', 'token-bucket', 'fixed-window', 'sliding-window'];
-
-const limitArb = fc.record({
-  algorithm: fc.constantFrom(...algorithms),
-  limit: fc.integer({ min: 1, max: 10 }),
-  windowMs: fc.oneof(fc.constantFrom(1, 7, 100, 250, 1_000), fc.integer({ min: 1, max: 3_000 })),
-  burst: fc.integer({ min: 1, max: 12 }),
-  blockMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2_000 })),
-});
-
-type LimitArb = typeof limitArb extends fc.Arbitrary<infer T> ? T : never;
-const limiterOptions = ({ algorithm, limit, windowMs, burst, blockMs }: LimitArb) =>
-  algorithm === 'gcra' || algorithm === 'token-bucket'
-    ? { algorithm, limit, windowMs, burst, blockMs }
-    : { algorithm, limit, windowMs, blockMs };
-
-/** The shared client, counting its EVALSHA calls (script runs that reached Redis). */
-function countingClient(): { runs: number; evalsha: Redis['evalsha']; eval: Redis['eval'] } {
-  const client = {
-    runs: 0,
-    evalsha: ((...args: Parameters<Redis['evalsha']>) => {
-      client.runs++;
-      return redis!.evalsha(...args);
-    }) as Redis['evalsha'],
-    eval: ((...args: Parameters<Redis['eval']>) => redis!.eval(...args)) as Redis['eval'],
-  };
-  return client;
-}
 
 const opArb = fc.record({
   // round waits too, so requests land exactly on window and interval boundaries
@@ -171,7 +142,7 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
   });
 
   it('answers repeat offenders from the local block cache until their retry time, without a round trip', async () => {
-    const counting = countingClient();
+    const counting = countingClient(redis!);
     const clock = manualClock();
     const l = rateLimiter({
       limit: 1,
@@ -214,7 +185,7 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
   });
 
   it('batches the calls of one tick: one script run per 16 calls, each decided as if alone', async () => {
-    const counting = countingClient();
+    const counting = countingClient(redis!);
     const l = rateLimiter({
       limit: 10,
       windowMs: 60_000,
@@ -236,59 +207,8 @@ describe.skipIf(redis === undefined)('redisStore against the real Redis', () => 
   });
 
   it('decides a batch mixing limiters, key counts and operations exactly as the same calls one script each', async () => {
-    const callArb = fc.record({
-      limiter: fc.nat(),
-      key: fc.constantFrom('a', 'b'),
-      op: fc.constantFrom('consume', 'consume', 'consume', 'peek', 'refund', 'reset'),
-      cost: fc.integer({ min: 1, max: 3 }),
-    });
-    type Call = typeof callArb extends fc.Arbitrary<infer T> ? T : never;
-    await fc.assert(
-      fc.asyncProperty(
-        // each limiter one or two limits (penalties add a key per limit), so a batch's calls use 1–4 keys each
-        fc.array(fc.array(limitArb, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 3 }),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 1_500 }), fc.array(callArb, { minLength: 1, maxLength: 40 })), {
-          minLength: 1,
-          maxLength: 4,
-        }),
-        async (shapes, ticks) => {
-          const clock = manualClock(1_000_000);
-          const counting = countingClient();
-          const build = (batch: boolean) => {
-            const store = redisStore({
-              client: batch ? counting : redis!,
-              prefix: testPrefix(),
-              time: 'limiter',
-              blockCache: false,
-              batch,
-            });
-            return shapes.map((limits, s) => {
-              const ls = limits.map((l, i) => rateLimiter({ ...limiterOptions(l), name: `s${s}l${i}`, store, clock }));
-              return ls.length === 1 ? ls[0]! : rateLimits(ls);
-            });
-          };
-          const batched = build(true);
-          const alone = build(false);
-          const call = (limiters: typeof batched, { limiter, key, op, cost }: Call) => {
-            const l = limiters[limiter % limiters.length]!;
-            if (op === 'consume') return l.consume(key, { cost });
-            if (op === 'peek') return l.peek(key, { cost });
-            return op === 'refund' ? l.refund(key, cost) : l.reset(key);
-          };
-          let runs = 0;
-          for (const [wait, calls] of ticks) {
-            clock.advance(wait);
-            // All calls of a tick at once: the batching store sends them as ceil(n / 16) script runs.
-            const a = await Promise.all(calls.map((c) => call(batched, c)));
-            const b = await Promise.all(calls.map((c) => call(alone, c)));
-            expect(a).toEqual(b);
-            runs += Math.ceil(calls.length / 16);
-            expect(counting.runs).toBe(runs);
-          }
-        },
-      ),
-      { numRuns: 40 },
-    );
+    // All calls of a tick at once: the batching store sends them as ceil(n / 16) script runs.
+    await batchesDecideAsAlone(redis!, ['a', 'b'], (_, keys) => Math.ceil(keys.length / 16), 40);
   }, 60_000);
 
   it('bad config is named', () => {
