@@ -1,5 +1,7 @@
 // One side of the JSON benchmark, in its own process: parses documents of one size for about a second and prints
-// {"side", "size", "mbPerSecond"}. argv: <json|bulwark|secure-json-parse> <size: 1k|10k|100k|1m>
+// {"side", "size", "mbPerSecond"}. argv: <json|bulwark|secure-json-parse|floor> <size: 1k|10k|100k|1m>
+// `floor` is the least a depth limit checked before JSON.parse can cost: a loop that skips strings with indexOf
+// and counts brackets (no escapes, no other limit, no errors), then JSON.parse.
 import { jsonParser } from '@bulwark/sanitize';
 import sjson from 'secure-json-parse';
 
@@ -22,12 +24,25 @@ for (let i = 0; text.length < target; i++) {
   items.push(record(i));
   text = JSON.stringify(items);
 }
+function depthOnly(t: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 34) i = t.indexOf('"', i + 1);
+    else if (c === 123 || c === 91) deepest = Math.max(deepest, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return deepest;
+}
 const parse =
   side === 'json'
     ? (t: string) => JSON.parse(t) as unknown
     : side === 'bulwark'
       ? jsonParser()
-      : (t: string) => sjson.parse(t, undefined, { protoAction: 'error', constructorAction: 'error' }) as unknown;
+      : side === 'floor'
+        ? (t: string) => (depthOnly(t) > 64 ? undefined : (JSON.parse(t) as unknown))
+        : (t: string) => sjson.parse(t, undefined, { protoAction: 'error', constructorAction: 'error' }) as unknown;
 for (let i = 0; i < 50; i++) parse(text); // warm up
 let runs = 0;
 const start = process.hrtime.bigint();
