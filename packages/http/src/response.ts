@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { OutcomeHeaders, Reply } from './contract.js';
 
 /** A reply's body as bytes-to-send, with the content type it implies. */
@@ -73,7 +73,14 @@ export function runAfter(res: RawResponse, after: (status: number, aborted: bool
  */
 export function writeStream(res: ServerResponse, body: Readable): void {
   res.flushHeaders();
-  pipeline(body, res, () => {});
+  // Not pipeline(): it would destroy the response with an error when the stream ends early (a source dropping a
+  // client that stopped reading), which Koa reports as an application error. Both ends are closed without one.
+  body.pipe(res);
+  body.on('error', () => {}); // followed by 'close'
+  body.once('close', () => {
+    if (!body.readableEnded) res.destroy();
+  });
+  res.once('close', () => body.destroy());
 }
 
 /**

@@ -91,6 +91,10 @@ const MAX_SERIES = 200; // policies and limiters tracked: names are configured, 
 
 const nameOf = (name: string | undefined) => name ?? '';
 
+/** A feed line for a store failure: `rate-limit store (rl:) failed on consume: decided open`. */
+const storeFailure = (e: StoreErrorEvent, failed: string) =>
+  `rate-limit store (${e.prefix}) ${failed} on ${e.operation}: decided ${e.decidedBy}`;
+
 /**
  * Watches Bulwark's `diagnostics_channel` events for the status page, **only while a page is connected**: with no
  * listener it subscribes to nothing, so the channels' publishers (gated on `hasSubscribers`) do no work. Breakers
@@ -106,6 +110,9 @@ export class StatusCollector {
   readonly #calls = new Map<string, StatusPolicyCalls>();
   readonly #decisions = new Map<string, { allowed: number; limited: number; storeErrors: number }>();
   readonly #checks = new Map<string, string>();
+  // Store failures fed this interval, and how many more came after the first: a store outage fails every decision,
+  // and one feed line per failure would flood every open page.
+  readonly #storeFailures = new Map<string, { event: StoreErrorEvent; more: number }>();
   #health: StatusSnapshot['health'];
   #healthAt = -Infinity;
   #since: number;
@@ -191,6 +198,10 @@ export class StatusCollector {
       }
     }
     if (this.#listeners.size === 0) return;
+    for (const { event, more } of this.#storeFailures.values()) {
+      if (more > 0) this.#feed('error', storeFailure(event, `failed ${more} more times`));
+    }
+    this.#storeFailures.clear();
     // Read after the report: a slow one spans other ticks, which moved #since meanwhile.
     const now = this.#o.now();
     const seconds = Math.max(now - this.#since, 1) / 1000;
@@ -304,7 +315,13 @@ export class StatusCollector {
   }
 
   #storeError(e: StoreErrorEvent): void {
-    this.#feed('error', `rate-limit store (${e.prefix}) failed on ${e.operation}: decided ${e.decidedBy}`);
+    const key = `${e.prefix}\u0000${e.operation}\u0000${e.decidedBy}`;
+    const seen = this.#storeFailures.get(key);
+    if (seen !== undefined) seen.more++;
+    else if (this.#storeFailures.size < MAX_SERIES) {
+      this.#storeFailures.set(key, { event: e, more: 0 });
+      this.#feed('error', storeFailure(e, 'failed'));
+    }
   }
 
   #check(e: CheckEvent): void {

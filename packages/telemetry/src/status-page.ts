@@ -11,6 +11,9 @@ import {
 } from './status-collector.js';
 import { statusCss, statusHtml, statusIcon, statusJs } from './status-page-assets.js';
 
+/** Most bytes an event stream may hold for a client that is not reading (about a minute of a busy page). */
+const MAX_BACKLOG_BYTES = 256 * 1024;
+
 const isBreaker = (v: unknown) => typeof v === 'object' && v !== null && 'state' in v && 'counts' in v;
 const isBulkhead = (v: unknown) => typeof v === 'object' && v !== null && 'active' in v && 'queued' in v;
 
@@ -65,7 +68,8 @@ const attribute = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charC
  * failures, updated every second over server-sent events. Nothing runs while no page is open: the channels it reads
  * are subscribed to only while one is. No build step, no inline script (`Content-Security-Policy` without
  * `unsafe-inline`). `<path>` is the page; `<path>/events` the event stream; `<path>/status.json` one snapshot.
- * Event streams end when graceful shutdown begins, so they do not hold the drain.
+ * Event streams end when graceful shutdown begins, so they do not hold the drain; a client that stops reading is
+ * disconnected once 256 KiB wait for it.
  *
  * @throws {@link @bulwark/core!BulwarkConfigError} for bad options.
  *
@@ -92,8 +96,11 @@ export function statusPageEndpoint(options: StatusPageOptions): Endpoint {
       return problemReply({ status: 503, title: 'Service Unavailable', detail: 'too many status pages open' });
     }
     const stream = new PassThrough();
-    const send = (event: string, data: unknown) =>
-      void stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = (event: string, data: unknown) => {
+      // A client that stops reading is dropped, not buffered for without end; its EventSource reconnects.
+      if (stream.writableLength + stream.readableLength > MAX_BACKLOG_BYTES) stream.destroy();
+      else stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
     stream.write('retry: 2000\n\n'); // reconnect after 2 s; also sends the head at once on every framework
     const listener: StatusListener = {
       snapshot: (s) => send('snapshot', s),

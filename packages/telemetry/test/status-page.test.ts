@@ -1,4 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isBulwarkConfigError } from '@bulwark/core';
 import { bulkhead } from '@bulwark/bulkhead';
@@ -155,6 +157,42 @@ describe.each(frameworks)('status page on %s', (framework) => {
     expect(await one.next('snapshot')).toBeDefined();
   });
 
+  it('drops a client that stops reading; one that reads keeps its stream', async () => {
+    server = await serve(framework, { endpoints: [statusPageEndpoint(options({ maxClients: 2 }))] });
+    const { hostname, port } = new URL(server.url);
+    const open = async () => {
+      const socket = net.connect(Number(port), hostname);
+      socket.write('GET /bulwark/events HTTP/1.1\r\nHost: test\r\nx-operator: yes\r\n\r\n');
+      await once(socket, 'data'); // the head and the first events
+      return socket;
+    };
+    const reader = await open();
+    let read = 0;
+    reader.on('data', (chunk: Buffer) => (read += chunk.length));
+    const stalled = await open();
+    stalled.pause();
+    try {
+      // About 19 MB of feed lines, 95 KB at a time with the event loop turning between: far more than the socket
+      // buffers of a client that reads nothing can hold.
+      const changes = diagnosticsChannel.channel('bulwark:circuit-breaker:state-change');
+      for (let batch = 0; batch < 200; batch++) {
+        for (let i = 0; i < 1_000; i++) changes.publish({ name: `breaker-${i}`, from: 'closed', to: 'open' });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // The stalled client's place is free again: a third page opens instead of getting 503.
+      const third = await openEvents(`${server.url}/bulwark/events`);
+      expect(third.res.status).toBe(200);
+      expect(reader.destroyed).toBe(false);
+      expect(read).toBeGreaterThan(200_000 * 80);
+      // And its connection was closed: reading what it was sent reaches the end.
+      stalled.resume();
+      await once(stalled, 'close');
+    } finally {
+      reader.destroy();
+      stalled.destroy();
+    }
+  });
+
   it('refuses pages beyond maxClients with 503', async () => {
     server = await serve(framework, { endpoints: [statusPageEndpoint(options({ maxClients: 1 }))] });
     const one = await openEvents(`${server.url}/bulwark/events`);
@@ -166,6 +204,35 @@ describe.each(frameworks)('status page on %s', (framework) => {
 });
 
 describe('status collector', () => {
+  it('feeds a failing store once per interval, with the count of the failures after the first', async () => {
+    const collector = new StatusCollector({
+      breakers: [],
+      bulkheads: [],
+      health: undefined,
+      intervalMs: 100,
+      healthIntervalMs: 100,
+      now: Date.now,
+    });
+    const feed: StatusFeedEvent[] = [];
+    const remove = collector.add({ snapshot: () => {}, feed: (e) => feed.push(e), end: () => {} });
+    try {
+      const errors = diagnosticsChannel.channel('bulwark:rate-limiter:store-error');
+      for (let i = 0; i < 1_000; i++) {
+        errors.publish({ prefix: 'rl:', operation: 'consume', decidedBy: 'open', error: new Error('down') });
+      }
+      expect(feed.map((e) => e.text)).toEqual(['rate-limit store (rl:) failed on consume: decided open']);
+      await new Promise((resolve) => setTimeout(resolve, 250)); // a tick or two
+      expect(feed.map((e) => e.text)).toEqual([
+        'rate-limit store (rl:) failed on consume: decided open',
+        'rate-limit store (rl:) failed 999 more times on consume: decided open',
+      ]);
+      errors.publish({ prefix: 'rl:', operation: 'consume', decidedBy: 'open', error: new Error('down') });
+      expect(feed).toHaveLength(3); // a new interval feeds the next failure at once
+    } finally {
+      remove();
+    }
+  });
+
   it('computes rates over the real interval when a slow health report spans several ticks', async () => {
     const slowReport = () =>
       new Promise<{ status: string; shuttingDown: boolean; results: [] }>((resolve) =>
