@@ -119,7 +119,7 @@ it('a batch that meets a slot moved away runs its calls one by one, none decided
     for (let i = 0; keys.length < 8; i++) if (slots[await slotOf(`m-${i}`)]![0] === a) keys.push(`m-${i}`);
     const moved = await slotOf(keys[0]!);
     const [nodeA, nodeB] = [a, b].map((addr) => direct[own.ports.findIndex((p) => addr.endsWith(`:${p}`))]!);
-    const idB = (await nodeB!.cluster('MYID'));
+    const idB = await nodeB!.cluster('MYID');
     for (const node of direct) await node.cluster('SETSLOT', moved, 'NODE', idB);
     expect(slots[moved]![0]).toBe(a); // the client has not noticed
 
