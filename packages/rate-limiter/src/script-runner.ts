@@ -134,6 +134,10 @@ export class ScriptRunner {
     const byNode = new Map<string, Pending[]>();
     for (const call of queue) {
       const node = this.#nodeOf(call.keys[0]!);
+      if (node === '') {
+        this.#runAlone(call); // no slot table yet (not connected): the client routes each call when it is
+        continue;
+      }
       const calls = byNode.get(node);
       if (calls === undefined) byNode.set(node, [call]);
       else calls.push(call);

@@ -101,6 +101,29 @@ it('per-node batches decide any mix of limiters, key counts and operations as th
   await batchesDecideAsAlone(client, keys, runsOf, 25);
 }, 120_000);
 
+it('calls made before a new client has read the slot table run one by one, each decided exactly', async () => {
+  // lazyConnect: it connects (and reads the slot table) on its first command, after the calls are queued.
+  const fresh = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }], { lazyConnect: true });
+  try {
+    const prefix = testPrefix();
+    const limiter = rateLimiter({
+      name: 'cold',
+      limit: 2,
+      windowMs: 60_000,
+      store: redisStore({ client: fresh, prefix }),
+    });
+    const keys = Array.from({ length: 40 }, (_, i) => `cold-${i}`);
+    const before = await scriptRuns(client);
+    const decisions = await Promise.all(keys.flatMap((k) => [k, k, k].map((key) => limiter.consume(key))));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(keys.length * 2);
+    expect(decisions.every((d) => d.error === undefined)).toBe(true);
+    // One run per call: no batch was sent to a node guessed without the slot table (and refused there).
+    expect(await scriptRuns(client)).toBe(before + keys.length * 3);
+  } finally {
+    fresh.disconnect();
+  }
+});
+
 it('a batch that meets a slot moved away runs its calls one by one, none decided twice', async () => {
   // Its own cluster: a slot changes owner behind the client's back (no periodic slot refresh).
   const own = await privateCluster();
