@@ -193,7 +193,11 @@ export class Versioning {
   readonly rewrite: UrlRewrite | undefined;
   readonly #o: z.output<typeof optionsSchema>;
   readonly #byKey = new Map<string, VersionEntry>();
+  /** Versions as configured and by key (`2`, `2024-09-30`): a request naming one exactly needs no parsing. */
+  readonly #byText = new Map<string, VersionEntry>();
   readonly #entries: VersionEntry[];
+  /** What a request naming no version gets. */
+  readonly #default: VersionEntry | undefined;
 
   constructor(options: VersioningOptions) {
     const o = parseOptions(optionsSchema, options, 'createVersioning()');
@@ -236,7 +240,19 @@ export class Versioning {
       };
       return entry;
     });
-    for (const e of this.#entries) this.#byKey.set(e.parsed.key, e);
+    for (const e of this.#entries) {
+      this.#byKey.set(e.parsed.key, e);
+      this.#byText.set(e.parsed.key, e).set(e.version, e);
+    }
+    const d = o.defaultVersion;
+    this.#default =
+      d === undefined
+        ? undefined
+        : d === 'latest'
+          ? this.#entries.at(-1)
+          : d === 'oldest'
+            ? this.#entries[0]
+            : this.#byKey.get(parseVersion(d)!.key);
     const rewriters = o.extract.filter((e) => e.rewrite !== undefined);
     const first = rewriters[0]?.rewrite;
     this.rewrite =
@@ -302,14 +318,12 @@ export class Versioning {
       const extractor = extractors[i]!;
       const text = extractor.extract(req);
       if (text === undefined) continue;
+      const exact = this.#byText.get(text);
+      if (exact !== undefined) return exact;
       const parsed = parseVersion(text);
       return (parsed && this.#byKey.get(parsed.key)) || extractor;
     }
-    const d = this.#o.defaultVersion;
-    if (d === undefined) return null;
-    if (d === 'latest') return this.#entries.at(-1)!;
-    if (d === 'oldest') return this.#entries[0]!;
-    return this.#byKey.get(parseVersion(d)!.key)!;
+    return this.#default ?? null;
   }
 
   #makeGuard(): Guard {

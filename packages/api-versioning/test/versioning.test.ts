@@ -70,6 +70,37 @@ describe('negotiation', () => {
     expect(versioning.latest).toBe('10');
   });
 
+  it('any spelling of a version means it; a request naming none gets the configured default, or a 400', () => {
+    const spelled = createVersioning({
+      versions: [{ version: '1.0' }, { version: '2' }],
+      extract: [headerVersion()],
+      defaultVersion: 'oldest',
+    });
+    const dated = createVersioning({
+      versions: [{ version: '2024-06-01' }, { version: '2024-09-30.acacia' }],
+      extract: [headerVersion()],
+    });
+    expect(dated.resolve(view('/', { 'x-api-version': '2024-09-30.acacia' }))).toBe('2024-09-30.acacia');
+    expect(dated.resolve(view('/', { 'x-api-version': '2024-09-30' }))).toBe('2024-09-30.acacia');
+    for (const [asked, resolved] of [
+      ['1.0', '1.0'],
+      ['1', '1.0'],
+      ['v1', '1.0'],
+      ['1.0.0', '1.0'],
+      ['2', '2'],
+      ['V2.0', '2'],
+      ['3', undefined],
+    ] as const) {
+      expect(spelled.resolve(view('/', { 'x-api-version': asked }))).toBe(resolved);
+    }
+    expect(spelled.resolve(view('/'))).toBe('1.0');
+    const named = createVersioning({ versions: [{ version: '1' }, { version: '2' }], defaultVersion: 'v1' });
+    expect(named.resolve(view('/'))).toBe('1');
+    const none = createVersioning({ versions: [{ version: '1' }, { version: '2' }] });
+    expect(none.resolve(view('/'))).toBeUndefined();
+    expect(respond(none.guard(view('/'))).status).toBe(400);
+  });
+
   it('rewrites a URI version away so routes are written once', () => {
     expect(versioning.rewrite!(view('/v2/users/7?x=1'))).toBe('/users/7?x=1');
     expect(versioning.rewrite!(view('/v2'))).toBe('/');
