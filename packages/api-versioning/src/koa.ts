@@ -19,8 +19,13 @@ export function apiVersioning(versioning: Versioning): Middleware {
   const guard = toKoa(versioning.guard);
   if (!versioning.rewrite) return guard;
   const rewrite = toKoaRewrite(versioning.rewrite);
-  // Koa types a middleware's result as `any`; both answer a promise (or undefined), passed on as is.
-  return (ctx, next) => rewrite(ctx, () => guard(ctx, next) as Promise<void>) as Promise<void>;
+  const applies = versioning.rewrite.applies;
+  // Koa types a middleware's result as `any`; both answer a promise (or undefined), passed on as is. Most URLs name
+  // no version: they go straight to the guard.
+  return (ctx, next) =>
+    applies !== undefined && !applies(ctx.url)
+      ? (guard(ctx, next) as Promise<void>)
+      : (rewrite(ctx, () => guard(ctx, next) as Promise<void>) as Promise<void>);
 }
 
 /**
