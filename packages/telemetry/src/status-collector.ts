@@ -177,6 +177,7 @@ export class StatusCollector {
 
   #stop(): void {
     for (const [name, fn] of this.#subscriptions) diagnosticsChannel.unsubscribe(name, fn);
+    this.#storeFailures.clear(); // a page opened later starts its feed afresh
     clearInterval(this.#timer);
     this.#timer = undefined;
   }

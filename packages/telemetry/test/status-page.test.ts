@@ -208,9 +208,10 @@ describe('status collector', () => {
     const collector = new StatusCollector({
       breakers: [],
       bulkheads: [],
-      health: undefined,
+      // A health report read on every tick makes each tick wait for it, the one a new page starts too.
+      health: { report: () => Promise.resolve({ status: 'pass', shuttingDown: false, results: [] }) },
       intervalMs: 100,
-      healthIntervalMs: 100,
+      healthIntervalMs: 0,
       now: Date.now,
     });
     const feed: StatusFeedEvent[] = [];
@@ -231,6 +232,14 @@ describe('status collector', () => {
     } finally {
       remove();
     }
+    // A page opened later is fed the next failure at once, whatever the last page was told.
+    const later: StatusFeedEvent[] = [];
+    const removeLater = collector.add({ snapshot: () => {}, feed: (e) => later.push(e), end: () => {} });
+    diagnosticsChannel
+      .channel('bulwark:rate-limiter:store-error')
+      .publish({ prefix: 'rl:', operation: 'consume', decidedBy: 'open', error: new Error('down') });
+    removeLater();
+    expect(later.map((e) => e.text)).toEqual(['rate-limit store (rl:) failed on consume: decided open']);
   });
 
   it('computes rates over the real interval when a slow health report spans several ticks', async () => {
