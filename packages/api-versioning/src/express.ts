@@ -27,9 +27,17 @@ declare global {
  * app.get('/users', (req, res) => res.json({ version: req.apiVersion }));
  * ```
  */
-export function apiVersioning(versioning: Versioning): RequestHandler[] {
+export function apiVersioning(versioning: Versioning): RequestHandler {
   const guard = toExpress(versioning.guard);
-  return versioning.rewrite ? [toExpressRewrite(versioning.rewrite), guard] : [guard];
+  if (!versioning.rewrite) return guard;
+  const rewrite = toExpressRewrite(versioning.rewrite);
+  const applies = versioning.rewrite.applies;
+  // One middleware rather than two: each one costs a pass of Express's router. Most URLs name no version: they go
+  // straight to the guard.
+  return (req, res, next) => {
+    if (applies !== undefined && !applies(req.url)) guard(req, res, next);
+    else rewrite(req, res, (error?: unknown) => (error === undefined ? guard(req, res, next) : next(error)));
+  };
 }
 
 /**
