@@ -17,7 +17,7 @@ import { requestIdGuard, type RequestIdOptions } from './request-id.js';
 import { responseSignal } from './request-signal.js';
 import { NodeRequestView, isThenable } from './request-view.js';
 import { publishRefusal } from './refusal.js';
-import { hasContentType, headerValue, isStream, runAfter, serializeBody, writeStream } from './response.js';
+import { hasContentType, headerValue, isStream, runAfter, serializeBody, setHeaders, writeStream } from './response.js';
 
 /** What @koa/router appends to a prefix to match it and everything under it. */
 const PREFIX_PATTERN = '(?:\\/|$)';
@@ -59,7 +59,7 @@ class KoaRequestView extends NodeRequestView {
 function writeReply(ctx: Context, reply: Reply): void {
   ctx.status = reply.status;
   const headers = reply.headers;
-  if (headers !== undefined) for (const name in headers) ctx.set(name, headerValue(headers[name]!));
+  if (!ctx.res.headersSent) setHeaders(ctx.res, headers);
   if (isStream(reply.body)) {
     // Koa would pipe it too, but reports a client that leaves mid-stream as an application error.
     ctx.respond = false;
@@ -109,8 +109,9 @@ function apply(outcome: Outcome, view: RequestView, ctx: TransformingContext, ne
   if (outcome.body !== undefined || outcome.query !== undefined || outcome.params !== undefined) {
     replaceData(outcome, ctx);
   }
-  const headers = outcome.headers;
-  if (headers !== undefined) for (const name in headers) ctx.set(name, headerValue(headers[name]!));
+  // On the raw response, as writeReply does: Koa 3's `ctx.set` builds arrays for every call, and these values are
+  // strings already. Like `ctx.set`, nothing is set once the headers went out.
+  if (!ctx.res.headersSent) setHeaders(ctx.res, outcome.headers);
   const state = outcome.state;
   if (state !== undefined) for (const key in state) (ctx.state as Record<string, unknown>)[key] = state[key];
   // Koa's "after next()" runs before the body is sent and not at all if a later middleware throws, so `after`

@@ -6,7 +6,9 @@ import { authorizeEndpoints, NEXT, refusalChannel, requestIdGuard, type RefusalE
 import Fastify from 'fastify';
 import { requestId as expressRequestId, toExpress } from '@bulwark/http/express';
 import { requestId as fastifyRequestId, toFastifyRoutes } from '@bulwark/http/fastify';
-import { requestId as koaRequestId } from '@bulwark/http/koa';
+import { requestId as koaRequestId, toKoa } from '@bulwark/http/koa';
+import Koa from 'koa';
+import type { AddressInfo } from 'node:net';
 import { frameworks, serve, type TestServer } from '@bulwark/test-servers';
 
 let server: TestServer | undefined;
@@ -342,6 +344,32 @@ describe('authorizeEndpoints', () => {
       expect((await endpoint.child!(req('Bearer x'), 'db')).status).toBe(403);
     }
     expect(seen).toEqual(Array(8).fill('/ops'));
+  });
+});
+
+describe('koa: a guard after the headers went out', () => {
+  it('sets nothing and the response completes, as ctx.set would', async () => {
+    const app = new Koa();
+    const errors: unknown[] = [];
+    app.on('error', (error: unknown) => errors.push(error));
+    app.use(async (ctx, next) => {
+      ctx.status = 200;
+      ctx.res.flushHeaders();
+      await next();
+      ctx.respond = false;
+      ctx.res.end('done');
+    });
+    app.use(toKoa(() => ({ kind: 'next', headers: { 'x-late': 'yes' } })));
+    const http = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => http.once('listening', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+      expect(await res.text()).toBe('done');
+      expect(res.headers.get('x-late')).toBeNull();
+      expect(errors).toEqual([]);
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 });
 
