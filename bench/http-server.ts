@@ -13,7 +13,9 @@
  * them; the route reads no flag, so this is the middleware's own cost) and `flags-eval` also reads one flag in the
  * route (building the request's context on that first read). `version-current` mounts API versioning with a request
  * on the current version, `version-deprecated` on a deprecated one (Deprecation, Sunset, Link and Vary headers), and
- * `version-handwritten` a hand-written middleware setting those same four headers. Prints the port, then serves until killed.
+ * `version-handwritten` a hand-written middleware setting those same four headers; `version-vary` one setting `Vary`
+ * alone (what a current version owes caches when a header can choose it) and `version-uri` versioning by path only.
+ * Prints the port, then serves until killed.
  */
 import { execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
@@ -90,8 +92,9 @@ const probeHeaders = { 'cache-control': 'no-store' };
 const flags = featureFlags({ flags: { flags: { simple: {} } }, env: false });
 const flagContext: FlagsMiddlewareOptions = { targetingKey: (req) => req.header('x-user-id'), headers: ['user-agent'] };
 const withFlags = mode === 'flags' || mode === 'flags-eval';
-// Versioning modes: requests name no version and get the default, current (2) or deprecated (1).
-const withVersioning = mode === 'version-current' || mode === 'version-deprecated';
+// Versioning modes: requests name no version and get the default, current (2) or deprecated (1); `version-uri`
+// reads versions from the path only (no header can choose one, so no `Vary` is owed).
+const withVersioning = mode === 'version-current' || mode === 'version-deprecated' || mode === 'version-uri';
 const deprecated = {
   deprecatedAt: Date.parse('2026-01-01T00:00:00Z'),
   sunsetAt: Date.parse('2099-01-01T00:00:00Z'),
@@ -99,10 +102,11 @@ const deprecated = {
 };
 const versioning = createVersioning({
   versions: [{ version: '1', ...deprecated }, { version: '2' }],
-  extract: [uriVersion(), headerVersion()],
+  extract: mode === 'version-uri' ? [uriVersion()] : [uriVersion(), headerVersion()],
   defaultVersion: mode === 'version-deprecated' ? '1' : '2',
 });
 const handwrittenHeaders = { ...deprecationHeaders(deprecated), vary: 'x-api-version' };
+const varyHeader = { vary: 'x-api-version' };
 
 // The runner reads this process's CPU time around a measurement window (on stdin 'cpu'), because on a small
 // machine CPU per request is far steadier than throughput, which the load generator's scheduling swamps. User and
@@ -149,9 +153,10 @@ if (framework === 'express') {
   if (mode === 'livez-bare-headers') app.get('/livez', (_req, res) => void res.set(probeHeaders).send('ok'));
   if (withFlags) app.use(flagsExpress(flags, flagContext));
   if (withVersioning) app.use(versioningExpress(versioning));
-  if (mode === 'version-handwritten') {
+  if (mode === 'version-handwritten' || mode === 'version-vary') {
+    const headers = mode === 'version-vary' ? varyHeader : handwrittenHeaders;
     app.use((_req, res, next) => {
-      res.set(handwrittenHeaders);
+      res.set(headers);
       next();
     });
   }
@@ -184,9 +189,10 @@ if (framework === 'express') {
     app.get('/livez', async (_request, reply) => reply.headers(probeHeaders).send('ok'));
   if (withFlags) await app.register(flagsFastify(flags, flagContext));
   if (withVersioning) await app.register(versioningFastify(versioning));
-  if (mode === 'version-handwritten') {
+  if (mode === 'version-handwritten' || mode === 'version-vary') {
+    const headers = mode === 'version-vary' ? varyHeader : handwrittenHeaders;
     app.addHook('onRequest', (_request, reply, done) => {
-      reply.headers(handwrittenHeaders);
+      reply.headers(headers);
       done();
     });
   }
@@ -218,9 +224,10 @@ if (framework === 'express') {
   if (mode === 'livez') app.use(healthKoa(health()));
   if (withFlags) app.use(flagsKoa(flags, flagContext));
   if (withVersioning) app.use(versioningKoa(versioning));
-  if (mode === 'version-handwritten') {
+  if (mode === 'version-handwritten' || mode === 'version-vary') {
+    const headers = mode === 'version-vary' ? varyHeader : handwrittenHeaders;
     app.use((ctx, next) => {
-      ctx.set(handwrittenHeaders);
+      ctx.set(headers);
       return next();
     });
   }

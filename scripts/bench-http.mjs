@@ -104,12 +104,13 @@ export async function throughput(framework, mode, seconds, path = '/') {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Measures each mode once per round, rotating the order each round; the first mode is the floor. Returns, per mode,
  * the median req/s, the median of per-round paired ratios to the floor (by CPU per request, by user-space CPU per
- * request, and by req/s), and the most non-2xx responses seen.
+ * request, and by req/s), the most non-2xx responses seen, and each round's CPU per request (to pair two other
+ * modes).
  */
 export async function compareModes(framework, modes, { rounds, seconds, path = '/' }) {
   const samples = Object.fromEntries(modes.map((m) => [m, []]));
@@ -128,6 +129,7 @@ export async function compareModes(framework, modes, { rounds, seconds, path = '
         userRatio: median(samples[m].map((s, i) => floor[i].userPerRequest / s.userPerRequest)),
         rpsRatio: median(samples[m].map((s, i) => s.rps / floor[i].rps)),
         non2xx: Math.max(...samples[m].map((s) => s.non2xx)),
+        cpuRounds: samples[m].map((s) => s.cpuPerRequest),
       },
     ]),
   );
