@@ -192,8 +192,10 @@ export class Versioning {
   /** The URL rewrite of the URI extractor (if any): `/v2/users` → `/users`. */
   readonly rewrite: UrlRewrite | undefined;
   readonly #o: z.output<typeof optionsSchema>;
-  readonly #byKey = new Map<string, VersionEntry>();
-  /** Versions as configured and by key (`2`, `2024-09-30`): a request naming one exactly needs no parsing. */
+  /**
+   * Versions by key (`2`, `2024-09-30`) and as configured (`v2.0`): a request naming one exactly needs no parsing.
+   * No configured text is another version's key (the two would share their key, which the options refuse).
+   */
   readonly #byText = new Map<string, VersionEntry>();
   readonly #entries: VersionEntry[];
   /** What a request naming no version gets. */
@@ -240,10 +242,7 @@ export class Versioning {
       };
       return entry;
     });
-    for (const e of this.#entries) {
-      this.#byKey.set(e.parsed.key, e);
-      this.#byText.set(e.parsed.key, e).set(e.version, e);
-    }
+    for (const e of this.#entries) this.#byText.set(e.parsed.key, e).set(e.version, e);
     const d = o.defaultVersion;
     this.#default =
       d === undefined
@@ -252,7 +251,7 @@ export class Versioning {
           ? this.#entries.at(-1)
           : d === 'oldest'
             ? this.#entries[0]
-            : this.#byKey.get(parseVersion(d)!.key);
+            : this.#byText.get(parseVersion(d)!.key);
     const rewriters = o.extract.filter((e) => e.rewrite !== undefined);
     const first = rewriters[0]?.rewrite;
     this.rewrite =
@@ -321,7 +320,7 @@ export class Versioning {
       const exact = this.#byText.get(text);
       if (exact !== undefined) return exact;
       const parsed = parseVersion(text);
-      return (parsed && this.#byKey.get(parsed.key)) || extractor;
+      return (parsed && this.#byText.get(parsed.key)) || extractor;
     }
     return this.#default ?? null;
   }
