@@ -348,7 +348,10 @@ describe('authorizeEndpoints', () => {
 });
 
 describe('koa: a guard after the headers went out', () => {
-  it('sets nothing and the response completes, as ctx.set would', async () => {
+  it.each([
+    ['next', { kind: 'next', headers: { 'x-late': 'yes' } }],
+    ['respond', { kind: 'respond', status: 429, headers: { 'x-late': 'yes' }, body: 'late' }],
+  ] as const)('%s: sets nothing and the response completes, as ctx.set would', async (_, outcome: Outcome) => {
     const app = new Koa();
     const errors: unknown[] = [];
     app.on('error', (error: unknown) => errors.push(error));
@@ -359,7 +362,7 @@ describe('koa: a guard after the headers went out', () => {
       ctx.respond = false;
       ctx.res.end('done');
     });
-    app.use(toKoa(() => ({ kind: 'next', headers: { 'x-late': 'yes' } })));
+    app.use(toKoa(() => outcome));
     const http = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => http.once('listening', resolve));
     try {
